@@ -6,7 +6,7 @@
 Cells start with `# %%` (code) or `# %% [markdown]` (markdown; every line starts with `# `).
 The notebook is the source of truth: scripts made by nb2py are scratch copies and are not committed.
 """
-import json, sys
+import hashlib, json, sys
 from pathlib import Path
 
 KERNEL = {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}}
@@ -39,9 +39,12 @@ def py2nb(src, dest):
     if Path(dest).exists():
         for c in json.loads(Path(dest).read_text())["cells"]:
             if c["cell_type"] == "code": old["".join(c["source"])] = c.get("outputs", [])
-    nb_cells = []
-    for c in cells:
-        cell = {"cell_type": c["cell_type"], "metadata": {}, "source": _split(c["source"])}
+    nb_cells, seen = [], set()
+    for i, c in enumerate(cells):
+        cid = hashlib.sha1(c["source"].encode()).hexdigest()[:8]
+        if cid in seen: cid = hashlib.sha1(f"{i}:{c['source']}".encode()).hexdigest()[:8]
+        seen.add(cid)
+        cell = {"cell_type": c["cell_type"], "id": cid, "metadata": {}, "source": _split(c["source"])}
         if c["cell_type"] == "code": cell.update(execution_count=None, outputs=old.get(c["source"], []))
         nb_cells.append(cell)
     nb = {"cells": nb_cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
