@@ -35,7 +35,7 @@ check-sync: $(STAMP)
 	$(PY) tools/readme.py --check
 
 nbtest: $(STAMP)
-	$(BIN)/nbdev_test --flags "$(NBDEV_TEST_FLAGS)" --n_workers 2 --skip_folder_re '^(experiments|[_.].*)$$' --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --flags "$(NBDEV_TEST_FLAGS)" --n_workers 2 --skip_folder_re '^(experiments|[_.].*)$$' --timing
 
 pytest: $(STAMP)
 	$(BIN)/pytest tests/ -ra

@@ -57,7 +57,6 @@ def test_check_sync_fails_on_unclean_notebook(tmp_path):
     nb_path = tmp_path / "nbs" / "index.ipynb"
     nb = json.loads(nb_path.read_text())
     nb["cells"][0]["metadata"]["scrolled"] = True
-    nb["metadata"]["widgets"] = {"x": 1}
     nb_path.write_text(json.dumps(nb, indent=1) + "\n")
     r = run([sys.executable, str(tmp_path / "tools" / "check_sync.py")])
     assert r.returncode == 1 and "index.ipynb is not clean" in r.stdout, r.stdout

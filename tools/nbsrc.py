@@ -6,13 +6,13 @@
 Cells start with `# %%` (code) or `# %% [markdown]` (markdown; every line starts with `# `).
 The notebook is the source of truth: scripts made by nb2py are scratch copies and are not committed.
 """
-import hashlib, json, sys
+import hashlib, json, re, sys
 from pathlib import Path
 
 KERNEL = {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}}
 
 def _cells_from_py(text):
-    cells, kind, buf = [], None, []
+    cells, kind, buf, meta = [], None, [], {}
     def flush():
         if kind is None: return
         lines = list(buf)
@@ -20,11 +20,13 @@ def _cells_from_py(text):
         while lines and not lines[0].strip(): lines.pop(0)
         if kind == "markdown": lines = [l[2:] if l.startswith("# ") else l.lstrip("#") for l in lines]
         src = "\n".join(lines)
-        cells.append({"cell_type": kind, "metadata": {}, "source": src})
+        cells.append({"cell_type": kind, "metadata": meta, "source": src})
     for line in text.splitlines():
         if line.startswith("# %%"):
             flush(); buf = []
             kind = "markdown" if "[markdown]" in line else "code"
+            m = re.search(r"tags=(\[.*?\])", line)
+            meta = {"tags": json.loads(m.group(1))} if m else {}
         else: buf.append(line)
     flush()
     return cells
@@ -44,7 +46,7 @@ def py2nb(src, dest):
         cid = hashlib.sha1(c["source"].encode()).hexdigest()[:8]
         if cid in seen: cid = hashlib.sha1(f"{i}:{c['source']}".encode()).hexdigest()[:8]
         seen.add(cid)
-        cell = {"cell_type": c["cell_type"], "id": cid, "metadata": {}, "source": _split(c["source"])}
+        cell = {"cell_type": c["cell_type"], "id": cid, "metadata": c["metadata"], "source": _split(c["source"])}
         if c["cell_type"] == "code": cell.update(execution_count=None, outputs=old.get(c["source"], []))
         nb_cells.append(cell)
     nb = {"cells": nb_cells, "metadata": KERNEL, "nbformat": 4, "nbformat_minor": 5}
@@ -56,7 +58,9 @@ def nb2py(src, dest):
         s = "".join(c["source"])
         if c["cell_type"] == "markdown":
             out.append("# %% [markdown]\n" + "\n".join("# " + l if l else "#" for l in s.split("\n")))
-        else: out.append("# %%\n" + s)
+        else:
+            tags = c.get("metadata", {}).get("tags")
+            out.append("# %%" + (f" tags={json.dumps(tags)}" if tags else "") + "\n" + s)
     Path(dest).write_text("\n\n".join(out) + "\n")
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"The website: built from _quarto.yml (offline renderer here) and checked in headless Chromium."
+import functools, http.server, json, threading, urllib.parse, urllib.request
+from pathlib import Path
+import pytest
+from conftest import ROOT
+from browser import Browser, find_chromium
+
+MISSING = []  # requests the site's server answered with 404
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from lpc_book.site import render_offline
+    from lpc_book.report import build_report
+    build_report(ROOT)
+    out = render_offline(ROOT, tmp_path_factory.mktemp("site") / "_site", quiet=True)
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, fmt, *args):
+            if len(args) > 1 and str(args[1]) == "404": MISSING.append(args[0])
+    handler = functools.partial(Handler, directory=str(out))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield out, f"http://127.0.0.1:{srv.server_address[1]}/"
+    srv.shutdown()
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = find_chromium(install=True)
+    if exe is None: pytest.fail("chromium is missing and could not be installed (apt-get install chromium)")
+    b = Browser(exe); yield b; b.close()
+
+def test_every_page_of_quarto_is_built(site):
+    from lpc_book.site import read_quarto, site_pages, out_path
+    out, _ = site
+    pages = site_pages(read_quarto(ROOT), ROOT)
+    assert pages[0][1] == "index.qmd" and (out / "index.html").exists()
+    assert any(p == "report/report.ipynb" for _, p in pages)
+    for _, p in pages: assert (out / out_path(p)).stat().st_size > 1000, p
+
+def test_pages_links_images_in_chromium(site, browser, tmp_path):
+    out, base = site
+    pages = json.loads((out / "pages.json").read_text())["pages"]
+    checked_links = set()
+    for page in pages:
+        url = base + page["html"]
+        browser.goto(url)
+        assert browser.eval("document.body && document.body.innerText.length") > 50, url
+        imgs = browser.eval("Array.from(document.images).map(i => [i.src.slice(0, 80), i.complete, i.naturalWidth, i.naturalHeight])")
+        for src, complete, w, h in imgs: assert complete and w > 0 and h > 0, (url, src)
+        links = browser.eval("Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+        for link in links:
+            link = link.split("#")[0]
+            if not link.startswith(base) or link in checked_links: continue
+            checked_links.add(link)
+            with urllib.request.urlopen(link) as r: assert r.status == 200, (url, link)
+        if "MathJax" in browser.eval("document.documentElement.outerHTML.slice(0, 200000)"):
+            assert browser.eval("!!document.querySelector('script[src*=\"site_libs/mathjax/MathJax.js\"]')"), url
+    assert len(checked_links) >= len(pages)
+    assert not MISSING, f"pages asked for files the site lacks: {MISSING[:5]}"
+
+def test_report_main_table_has_a_row_per_method(site, browser, tmp_path):
+    out, base = site
+    browser.goto(base + "report/report.html")
+    tables = browser.eval("Array.from(document.querySelectorAll('table[id^=\"main-table\"]')).map(t => [t.id, "
+                          "Array.from(t.querySelectorAll('tbody tr')).map(r => r.cells[0].innerText)])")
+    assert tables, "the report has no main table: run `make book` (or commit runs) first"
+    from lpc_book.runs import list_runs
+    for tid, methods in tables:
+        assert len(methods) == len(set(methods)) and len(methods) >= 2, (tid, methods)
+    shot = browser.screenshot(tmp_path / "report.png")
+    assert shot.stat().st_size > 10_000
+    print(f"report screenshot: {shot}")
+
+def test_offline_maths_is_typeset(site, browser):
+    "A page with LaTeX gets typeset by the local MathJax (no network)."
+    out, base = site
+    pages = json.loads((out / "pages.json").read_text())["pages"]
+    page = next(p for p in pages if p["source"] == "nbs/00_data.ipynb")
+    browser.goto(base + page["html"])
+    import time
+    for _ in range(100):
+        if browser.eval("document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length") > 0: break
+        time.sleep(0.1)
+    assert browser.eval("document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length") > 0
+    time.sleep(1)
+    assert not MISSING, f"MathJax asked for files the site lacks: {MISSING[:5]}"
