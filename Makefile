@@ -34,12 +34,14 @@ check-sync: $(STAMP)
 	$(PY) tools/check_sync.py
 	$(PY) tools/readme.py --check
 
+nbtest: export OMP_NUM_THREADS := 1
 nbtest: $(STAMP)
-	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --flags "$(NBDEV_TEST_FLAGS)" --n_workers 2 --skip_folder_re '^(experiments|[_.].*)$$' --timing
+	$(BIN)/nbdev_test --flags "$(NBDEV_TEST_FLAGS)" --n_workers 2 --skip_folder_re '^(experiments|[_.].*)$$' --timing
 
 pytest: $(STAMP)
 	$(BIN)/pytest tests/ -ra
 
+test: export OMP_NUM_THREADS := 1
 test: $(STAMP)
 	$(MAKE) --no-print-directory check-sync
 	$(MAKE) --no-print-directory nbtest

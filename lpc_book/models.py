@@ -444,7 +444,7 @@ class LatentModel(nn.Module):
         out = self._decode_raw(z)
         return self.likelihood.sample(out, generator) if noise else self.likelihood.mean(out)
 
-# %% ../nbs/01_models.ipynb #e659b1c3
+# %% ../nbs/01_models.ipynb #5f84e115
 class PPCA(LatentModel):
     "Probabilistic PCA as a LatentModel: linear decoder W z + b, Gaussian noise sigma, prior N(0, I)."
     def __init__(self, D:int, # data dimension
@@ -500,11 +500,12 @@ class PPCA(LatentModel):
         logdet = (self.D - self.d) * torch.log(s2) + 2 * torch.log(torch.diagonal(L)).sum()
         return -0.5 * (quad + logdet + self.D * LOG_2PI)
 
+    @torch.no_grad()
     def sample_data(self, n:int, # number of samples
                     generator:torch.Generator|None=None,
                     return_z:bool=False, # also return the latents
                    ):
-        "x ~ p(x) (and the z it came from)."
+        "x ~ p(x) (and the z it came from); no autograd graph."
         W = self.W
         z = torch.randn(n, self.d, generator=generator, dtype=W.dtype, device=W.device)
         x = z @ W.T + self.b + self.sigma * torch.randn(n, self.D, generator=generator, dtype=W.dtype, device=W.device)

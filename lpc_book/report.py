@@ -96,7 +96,7 @@ def _eval_note(run):
                       f"({ev.get('reference_split', '?')} split)")
     return "; ".join(bits) + "."
 
-# %% ../nbs/09_report.ipynb #6f726052
+# %% ../nbs/09_report.ipynb #3244b129
 def _curves_figures(run):
     "Figures of quality against iterations, gradient evaluations and seconds (convergence runs)."
     import matplotlib; import matplotlib.pyplot as plt
@@ -154,6 +154,10 @@ def build_report(root:str|Path|None=None, # repository root
                 cells.append(_md(f"**{png.stem.replace('_', ' ')}**")); cells.append(_img_cell(png, png.stem))
             nb_rel = os.path.relpath(run.path / "notebook.ipynb", out.parent)
             if (run.path / "notebook.ipynb").exists(): cells.append(_md(f"[The executed notebook of this run]({nb_rel})"))
+    bench = root / "bench" / "results" / "README.md"
+    if bench.exists():
+        cells.append(_md("## Benchmarks\nFrom `make bench` (`bench/results/*.json`), as measured on the machine named there.\n\n"
+                         + bench.read_text().replace("\n# ", "\n### ").lstrip("# ")))
     cells.append(_md("## Every run\nStatus `interrupted` means the run's process is gone without finishing "
                      "(`lpc-book resume RUN_DIR` continues it); `failed` runs show their recorded error."))
     cells.append(_html_cell(table_html(runs_frame(runs), "runs-table", "run-row"), "all runs"))

@@ -10,12 +10,16 @@ from pathlib import Path
 import lpc_book
 
 # %% auto #0
-__all__ = ['DATASET_NAMES', 'METHOD_NAMES', 'COMMON_PARAMS', 'EXPERIMENTS', 'atomic_write_bytes', 'atomic_write_json',
-           'atomic_savefig', 'ParameterError', 'Param', 'validate_params', 'project_root', 'cache_dir', 'git_commit',
-           'new_run_dir', 'Run', 'start_run', 'list_runs', 'runs_table', 'register_experiment', 'experiment_schema',
-           'experiments_dir', 'load_profile', 'profile_entries', 'profile_params', 'parse_value', 'run_experiment']
+__all__ = ['DATASET_NAMES', 'METHOD_NAMES', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_MODULES', 'atomic_write_bytes',
+           'atomic_write_json', 'atomic_savefig', 'ParameterError', 'Param', 'validate_params', 'project_root',
+           'cache_dir', 'git_commit', 'new_run_dir', 'Run', 'start_run', 'list_runs', 'runs_table',
+           'register_experiment', 'experiment_schema', 'experiments_dir', 'load_profile', 'profile_entries',
+           'profile_params', 'parse_value', 'run_experiment']
 
-# %% ../nbs/08_runs.ipynb #7f94ba2e
+# %% ../nbs/08_runs.ipynb #21177231
+def _umask():
+    m = os.umask(0); os.umask(m); return m
+
 def atomic_write_bytes(path:str|Path, # destination
                        data:bytes, # content
                       )->Path:
@@ -25,6 +29,7 @@ def atomic_write_bytes(path:str|Path, # destination
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
@@ -316,8 +321,9 @@ def _guard(self):
         raise
 Run.guard = _guard
 
-# %% ../nbs/08_runs.ipynb #89e6a68f
+# %% ../nbs/08_runs.ipynb #a9cfdda0
 EXPERIMENTS = {} # name -> dict of extra Params
+EXPERIMENT_MODULES = ["lpc_book.experiment", "lpc_book.flow_tasks"] # imported to register the book's experiments
 
 def register_experiment(name:str, # notebook name under nbs/experiments/
                         **extra:Param, # parameters beyond COMMON_PARAMS
@@ -327,9 +333,11 @@ def register_experiment(name:str, # notebook name under nbs/experiments/
 
 def experiment_schema(name:str)->dict:
     "COMMON_PARAMS plus the experiment's own."
-    if not EXPERIMENTS:
-        try: import lpc_book.experiment  # registers the book's experiments
-        except ImportError: pass
+    if name not in EXPERIMENTS:
+        import importlib
+        for mod in EXPERIMENT_MODULES:  # modules that register the book's experiments
+            try: importlib.import_module(mod)
+            except ImportError: pass
     if name not in EXPERIMENTS:
         raise ParameterError(f"unknown experiment {name!r}; known experiments: {sorted(EXPERIMENTS)}")
     return {**COMMON_PARAMS, "profile": Param(str, "smoke"), **EXPERIMENTS[name]}
@@ -391,7 +399,7 @@ def parse_value(text:str):
     if isinstance(v, str) and v.lower() in ("none",): return None
     return v
 
-# %% ../nbs/08_runs.ipynb #67a98974
+# %% ../nbs/08_runs.ipynb #ac7ab030
 def run_experiment(experiment:str, # experiment name (nbs/experiments/<experiment>.ipynb)
                    profile:str="smoke", # profile name or YAML path
                    overrides:dict|None=None, # parameter overrides
@@ -417,6 +425,7 @@ def run_experiment(experiment:str, # experiment name (nbs/experiments/<experimen
     params["run_dir"] = str(Path(run_dir).resolve())
     tmp_out = Path(run_dir) / ".notebook.partial.ipynb"
     err = None
+    os.environ.setdefault("LPC_BOOK_PROGRESS", "0")  # no per-iteration bars inside the executed notebook
     try:
         pm.execute_notebook(str(nb), str(tmp_out), parameters=params, kernel_name=kernel, cwd=str(root),
                             progress_bar=progress, log_output=False, report_mode=False)

@@ -71,37 +71,43 @@ def _check_args(energy, z0, n_steps, step_size, method, beta, eps, noise, params
         raise ValueError(f"burn_in={burn_in} must be < n_steps={n_steps} when params are given (no step would be accumulated)")
     return ps
 
-# %% ../nbs/02_samplers.ipynb #0c724a61
+# %% ../nbs/02_samplers.ipynb #fa4b1eb3
 def _evaluate(energy:Callable, # z -> (batch,) energies
               z:Tensor, # (batch, dim) point, not requiring grad
               params:list|None, # theta to accumulate into when `full`
               full:bool, # one backward for both z and theta, else z only
-             )->tuple[Tensor, Tensor]: # energies (batch,), grad_z E (batch, dim)
+             )->tuple[Tensor, Tensor, Tensor]: # energies (batch,), their sum (), grad_z E (batch, dim)
     "Energy and its z-gradient at `z`, optionally adding the theta-gradient of the summed energy into `p.grad`."
     zl = z.detach().requires_grad_()
     E = energy(zl)
     if not isinstance(E, Tensor) or E.shape != z.shape[:1]:
         raise ValueError(f"energy must return a tensor of shape ({z.shape[0]},) (one energy per example), got "
                          f"{tuple(E.shape) if isinstance(E, Tensor) else type(E).__name__}")
+    Es = E.sum()
     if full:
-        torch.autograd.backward(E.sum(), inputs=[zl, *params])
+        torch.autograd.backward(Es, inputs=[zl, *params])
         g = zl.grad
-    else: g, = torch.autograd.grad(E.sum(), zl)
-    return E.detach(), g
+    else: g, = torch.autograd.grad(Es, zl)
+    return E.detach(), Es.detach(), g
 
-# %% ../nbs/02_samplers.ipynb #fbcefe40
+# %% ../nbs/02_samplers.ipynb #ab49518c
 def _settle_grads(params:list, # the parameters accumulated into
                   old:list, # their `.grad` before the chain
                   scale:float|None, # factor for the accumulated sum; None: chain failed, restore `old`
                  ):
     "Scale the chain's accumulated theta-gradients and add them to the caller's `.grad`."
-    for p, o in zip(params, old):
-        a, p.grad = p.grad, o
-        if scale is None: continue
-        a = torch.zeros_like(p) if a is None else a.mul_(scale)
-        p.grad = a if o is None else o.add_(a)
+    acc = [p.grad for p in params]
+    for p, o in zip(params, old): p.grad = o
+    if scale is None: return
+    acc = [torch.zeros_like(p) if a is None else a for p, a in zip(params, acc)]
+    fresh = [(p, a) for p, o, a in zip(params, old, acc) if o is None]
+    if fresh:
+        torch._foreach_mul_([a for _, a in fresh], scale)
+        for p, a in fresh: p.grad = a
+    kept = [(o, a) for o, a in zip(old, acc) if o is not None]
+    if kept: torch._foreach_add_([o for o, _ in kept], [a for _, a in kept], alpha=scale)
 
-# %% ../nbs/02_samplers.ipynb #0c21e5ae
+# %% ../nbs/02_samplers.ipynb #2152dd05
 def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy per example (batch,)
              z0:Tensor, # (batch, dim) starting latents, floating; never mutated
              n_steps:int, # number of moves K >= 0
@@ -128,66 +134,68 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
     z = z0.detach()
     chain = z0.new_empty((n_steps, B, d)) if return_chain else None
     n_acc = n_steps - burn_in if params else 0
-    first_bad = torch.full((), n_steps, dtype=torch.long, device=z0.device)
-    n_evals, n_accept = 0, z0.new_zeros((), dtype=torch.long)
-    noise_scale = math.sqrt(2 * eta)
-    if method == "preconditioned":
-        if frozen_metric is None: v, G = torch.zeros_like(z), torch.empty_like(z)
-        else: G = frozen_metric.to(z0); sqrtG = G.sqrt()
+    n_evals, noise_scale = 0, math.sqrt(2 * eta)
+    ula, pre, mala = (method == m for m in METHODS)
+    adaptive = pre and frozen_metric is None
+    if adaptive: v, D, rD = torch.zeros_like(z), torch.empty_like(z), torch.empty_like(z)
+    elif pre: G = frozen_metric.to(z0); sqrtG = G.sqrt()
+    if mala: n_accept = torch.zeros(B, dtype=torch.long, device=z0.device)
     old = [p.grad for p in params] if params else None
     if params:
         for p in params: p.grad = None
+    sums, checked = [], 0  # per step: summed energy, summed new state (on the device); moves checked so far
     ok = False
     try:
         with torch.enable_grad():
             have = False  # MALA: (E, g) valid for the current z
             for t in range(n_steps):
                 full = params is not None and t >= burn_in
-                if method != "mala" or full or not have:
-                    E, g = _evaluate(energy, z, params, full); n_evals += 1
+                if not mala or full or not have:
+                    E, Es, g = _evaluate(energy, z, params, full); n_evals += 1
                 nxt = chain[t] if return_chain else torch.empty_like(z)
-                with torch.no_grad():
-                    if noise: torch.randn(z.shape, generator=generator, out=nxt)
-                    if method == "ula":
-                        if noise: nxt.mul_(noise_scale).add_(g, alpha=-eta).add_(z)
-                        else: torch.add(z, g, alpha=-eta, out=nxt)
-                    elif method == "preconditioned":
-                        if frozen_metric is None:
-                            v.mul_(beta).addcmul_(g, g, value=1 - beta)
-                            bc = 1 - beta ** (t + 1) if bias_correction else 1.0
-                            torch.div(v, bc, out=G).sqrt_().add_(eps).reciprocal_()
-                            if noise: nxt.mul_(G.sqrt())
-                        elif noise: nxt.mul_(sqrtG)
-                        if noise: nxt.mul_(noise_scale).addcmul_(G, g, value=-eta).add_(z)
-                        else: torch.addcmul(z, G, g, value=-eta, out=nxt)
-                    else:  # mala: nxt holds xi, becomes the proposal
-                        xi_sq = nxt.square().sum(1)
-                        nxt.mul_(noise_scale).add_(g, alpha=-eta).add_(z)
-                Ep, gp = _evaluate(energy, nxt, None, False) if method == "mala" else (None, None)
-                with torch.no_grad():
-                    if method == "mala":
-                        n_evals += 1
-                        rev = (z - nxt).add_(gp, alpha=eta)  # z - z' + eta grad E(z')
-                        log_alpha = (E - Ep) - rev.square().sum(1) / (4 * eta) + xi_sq / 2
-                        u = torch.rand(B, generator=generator, dtype=z.dtype, device=z.device)
-                        accept = u.log() < log_alpha  # NaN (e.g. non-finite proposal) -> reject
-                        n_accept += accept.sum()
-                        torch.where(accept[:, None], nxt, z, out=nxt)
-                        E, g = torch.where(accept, Ep, E), torch.where(accept[:, None], gp, g)
-                        have = True
-                        bad = ~torch.isfinite(E.sum() + nxt.sum())
-                    else: bad = ~torch.isfinite(E.sum() + nxt.sum())
-                    first_bad = torch.where(bad, first_bad.clamp(max=t), first_bad)
+                if ula:
+                    if noise: nxt.normal_(0, noise_scale, generator=generator).add_(g, alpha=-eta).add_(z)
+                    else: torch.add(z, g, alpha=-eta, out=nxt)
+                    sums += (Es, nxt.sum())
+                elif pre:
+                    if adaptive:  # G = sb / D, D = sqrt(v) + eps * sb, sb = sqrt(1 - beta^t)
+                        v.mul_(beta).addcmul_(g, g, value=1 - beta)
+                        sb = math.sqrt(1 - beta ** (t + 1)) if bias_correction else 1.0
+                        torch.sqrt(v, out=D).add_(eps * sb)
+                        if noise:
+                            torch.rsqrt(D, out=rD)  # sqrt(G) = sqrt(sb) * rD
+                            nxt.normal_(0, noise_scale * math.sqrt(sb), generator=generator).mul_(rD)
+                            nxt.addcdiv_(g, D, value=-eta * sb).add_(z)
+                        else: torch.addcdiv(z, g, D, value=-eta * sb, out=nxt)
+                    elif noise: nxt.normal_(0, noise_scale, generator=generator).mul_(sqrtG).addcmul_(G, g, value=-eta).add_(z)
+                    else: torch.addcmul(z, G, g, value=-eta, out=nxt)
+                    sums += (Es, nxt.sum())
+                else:  # mala: nxt holds xi, becomes the proposal
+                    torch.randn(z.shape, generator=generator, out=nxt)
+                    xi_sq = torch.linalg.vecdot(nxt, nxt)
+                    nxt.mul_(noise_scale).add_(g, alpha=-eta).add_(z)
+                    Ep, _, gp = _evaluate(energy, nxt, None, False); n_evals += 1
+                    rev = torch.sub(z, nxt).add_(gp, alpha=eta)  # z - z' + eta grad E(z')
+                    log_alpha = torch.sub(E, Ep).add_(xi_sq, alpha=0.5).sub_(torch.linalg.vecdot(rev, rev), alpha=1 / (4 * eta))
+                    accept = torch.rand(B, generator=generator, dtype=z.dtype, device=z.device).log_() < log_alpha  # NaN -> reject
+                    n_accept += accept
+                    torch.where(accept[:, None], nxt, z, out=nxt)
+                    E = torch.where(accept, Ep, E)
+                    if params is None or t + 1 < burn_in: g = torch.where(accept[:, None], gp, g)  # else re-evaluated
+                    have = True
+                    sums += (E.sum(), nxt.sum())
                 z = nxt
                 if (t + 1) % check_every == 0 or t + 1 == n_steps:
-                    fb = int(first_bad)  # the documented host sync
-                    if fb < n_steps: raise LangevinDivergenceError(fb, step_size, method, n_steps)
+                    fin = torch.isfinite(torch.stack(sums))
+                    if not bool(fin.all()):  # the documented host sync, every `check_every` moves
+                        raise LangevinDivergenceError(checked + int((~fin).nonzero()[0, 0]) // 2, step_size, method, n_steps)
+                    sums.clear(); checked = t + 1
         ok = True
     finally:
         if params: _settle_grads(params, old, 1 / (B * n_acc) if ok else None)
     if stats is not None:
         stats["grad_evals"] = n_evals
         stats["accumulated_steps"] = n_acc
-        if method == "mala": stats["accept_rate"] = float(n_accept) / max(B * n_steps, 1)
+        if mala: stats["accept_rate"] = float(n_accept.sum()) / max(B * n_steps, 1)
     if return_chain: return chain
     return z.clone() if n_steps == 0 else z

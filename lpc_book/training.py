@@ -13,9 +13,9 @@ from torch import nn, Tensor
 from .samplers import LangevinDivergenceError
 
 # %% auto #0
-__all__ = ['NonFiniteLossError', 'set_seed', 'default_device', 'Callback', 'FnCallback', 'EveryN', 'Learner']
+__all__ = ['NonFiniteLossError', 'set_seed', 'default_device', 'process_group', 'Callback', 'FnCallback', 'EveryN', 'Learner']
 
-# %% ../nbs/05_training.ipynb #2f1969be
+# %% ../nbs/05_training.ipynb #a58d0be0
 class NonFiniteLossError(FloatingPointError):
     "The loss of a training iteration was NaN or infinite; no optimiser step was taken for it."
     def __init__(self, iteration:int, # 0-based index of the failing iteration (= iterations completed before it)
@@ -36,6 +36,12 @@ def set_seed(seed:int, # seed for torch (all devices), numpy's global RNG and py
 def default_device()->torch.device:
     "cuda if available, else cpu."
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+def process_group()->tuple[int, int]:
+    "(rank, number of processes) of the initialised `torch.distributed` process group, else (0, 1)."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 # %% ../nbs/05_training.ipynb #a6a498d4
 class Callback:
@@ -100,7 +106,7 @@ def _set_rng_state(s:dict):
     ver, internal, gauss = s["python"]
     random.setstate((ver, tuple(internal), gauss))
 
-# %% ../nbs/05_training.ipynb #f8d5b422
+# %% ../nbs/05_training.ipynb #20a7e345
 class Learner:
     "The one training loop shared by all methods."
     def __init__(self, model:nn.Module, # the latent model (theta): `energy(x, z)`, `prior`/`latent_dim`
@@ -144,10 +150,15 @@ class Learner:
         self.callbacks = [_as_callback(c) for c in callbacks]
         self.progress = progress
         self.iteration, self.epoch, self._perm, self._pos = 0, 0, None, 0
-        self.cost = dict(iterations=0, decoder_grad_evals=0, encoder_grad_evals=0, seconds=0.0)
+        self.rank, self.processes = process_group()
+        self.cost = dict(iterations=0, decoder_grad_evals=0, encoder_grad_evals=0, seconds=0.0, processes=self.processes)
         self.history, self.last, self.stop, self.batch_idx = [], None, False, None
         self._t0 = None
         method.setup(self)
+        self.dist = None
+        if self.processes > 1:
+            from lpc_book.distributed import DataParallel
+            self.dist = DataParallel(self)
 
     # ---- data order
     @property
@@ -190,17 +201,22 @@ class Learner:
     # ---- one iteration
     def _step(self):
         idx = self._next_idx()
+        if self.dist is not None: idx = self.dist.shard(idx)  # this process's share of the global minibatch
         self.batch_idx = idx
         x = self._get(idx)
         self._cb("on_batch_start")
         self.model.zero_grad(set_to_none=True)
         if self.encoder is not None: self.encoder.zero_grad(set_to_none=True)
-        try: logs = self.method.grads(x, self)
+        try:
+            if self.dist is None: logs = self.method.grads(x, self)
+            else:
+                with self.dist.noise(len(x)): logs = self.method.grads(x, self)
         except LangevinDivergenceError as e:
             e.iteration = self.iteration
             e.args = (f"{e.args[0]} [at training iteration {self.iteration} (0-based), method "
                       f"{getattr(self.method, 'name', type(self.method).__name__)!r}]", *e.args[1:])
             raise
+        if self.dist is not None: logs = self.dist.all_reduce(logs)  # gradients and logs averaged, costs summed
         keys = [k for k, v in logs.items() if isinstance(v, Tensor)]
         vals = torch.stack([logs[k].detach().float().reshape(()) for k in keys]).tolist() if keys else []  # one sync
         logs = {**logs, **dict(zip(keys, vals))}
@@ -229,7 +245,8 @@ class Learner:
         self.model.train()
         if self.encoder is not None: self.encoder.train()
         self._cb("on_fit_start")
-        bar = tqdm(total=iterations, disable=not self.progress, file=sys.stderr, mininterval=0.5,
+        self.cost["processes"] = self.processes
+        bar = tqdm(total=iterations, disable=not self.progress or self.rank != 0, file=sys.stderr, mininterval=0.5,
                    desc=getattr(self.method, "name", "fit"))
         self._start_clock()
         try:
@@ -286,14 +303,16 @@ class Learner:
         self.order_generator.set_state(sd["order_generator"]); self.generator.set_state(sd["generator"])
         _set_rng_state(sd["rng"])
         if hasattr(self.method, "load_state_dict"): self.method.load_state_dict(sd["method"])
-        self.cost, self.history = dict(sd["cost"]), list(sd["history"])
+        self.cost, self.history = {"processes": 1, **sd["cost"]}, list(sd["history"])
         self.last = self.history[-1] if self.history else None
         return self
 
     def save_checkpoint(self, path:str|Path, # file to write (parent folders are created)
                        )->Path:
-        "Write `state_dict()` atomically (a temporary file in the same folder, then `os.replace`)."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+        "Write `state_dict()` atomically (a temporary file in the same folder, then `os.replace`); only rank 0 writes."
+        path = Path(path)
+        if self.rank != 0: return path  # every process holds the same state (see lpc_book.distributed)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         try:
             torch.save(self.state_dict(), tmp)

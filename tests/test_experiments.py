@@ -59,10 +59,19 @@ BAD = [("dataset", "imagenet"), ("method", "gan"), ("method", "[lpc, gan]"), ("i
        ("beta", "1.5"), ("no_such_param", "1")]
 
 @pytest.mark.parametrize("name,value", BAD)
-def test_cli_rejects_bad_parameter(env, tmp_path, name, value):
-    r = cli(["run", "lpc_vs_baselines", "-p", name, value, "-p", "out_dir", str(tmp_path)], env, check=False)
-    assert r.returncode == 2 and repr(name) in r.stderr, r.stderr
+def test_cli_rejects_bad_parameter(tmp_path, capsys, name, value):
+    "In-process (the CLI's main), so each case costs milliseconds; nothing starts and nothing is created."
+    from lpc_book.cli import main
+    code = main(["run", "lpc_vs_baselines", "-p", name, value, "-p", "out_dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and repr(name) in err, err
     assert not list(tmp_path.iterdir()), "nothing may be created for a rejected parameter set"
+
+def test_cli_rejects_bad_parameter_in_a_subprocess(env, tmp_path):
+    r = cli(["run", "warm_start", "-p", "warm_starts", "[none, kl]", "-p", "out_dir", str(tmp_path)], env, check=False)
+    assert r.returncode == 2 and "'warm_starts'" in r.stderr, r.stderr
+    r = cli(["run", "all", "--profile", "nosuch"], env, check=False)
+    assert r.returncode == 2 and "available profiles" in r.stderr, r.stderr
 
 @pytest.mark.parametrize("exp,name,value", [("warm_start", "warm_starts", ["none", "kl"]),
                                              ("precondition", "step_sizes", [0.01, -1.0]),

@@ -1,0 +1,73 @@
+"""Metric throughput: seconds for one `lpc_book.metrics.sample_quality` call computing FID only.
+
+* domain-FID of 10,000 generated 28x28 images against the MNIST test split (features of the project's MNIST
+  classifier),
+* Inception-FID of 1,000 generated images against the same reference (torch-fidelity's InceptionV3; the images are
+  upsampled to 299x299 RGB inside the extractor).
+
+The generated images are decoder samples of a fresh (untrained) MNIST model, new for each repetition, so that no
+feature cache can help; the reference statistics are cached by torch-fidelity after the first call, which is the
+steady state of training-time evaluation, so the first call is a discarded warm-up (its time is recorded apart).
+Needs ../shared/data (MNIST) and, for Inception, its weights (see `lpc_book.metrics.inception_weights`); a missing
+piece is recorded as skipped.
+"""
+from __future__ import annotations
+import argparse, time, traceback
+import torch
+from common import set_threads, header, footer, summary, Timer, write_json
+
+
+def _samples(n, seed):
+    from lpc_book.models import make_decoder, LatentModel, make_likelihood, StandardNormal
+    torch.manual_seed(seed)
+    model = LatentModel(make_decoder((1, 28, 28), 16, width=16), make_likelihood("discretised_gaussian", sigma=0.1),
+                        StandardNormal(16))
+    out = []
+    for i in range(0, n, 1000): out.append(model.sample(min(1000, n - i), generator=torch.Generator().manual_seed(seed + i)))
+    return torch.cat(out)
+
+
+def _one(extractor, n, reps, root):
+    from lpc_book.metrics import sample_quality
+    times, fids, first = [], [], None
+    for r in range(reps + 1):
+        x = _samples(n, 1000 * r)
+        with Timer() as tm:
+            res = sample_quality(x, extractor=extractor, dataset="mnist", root=root, metrics=("fid",))
+        if r == 0: first = tm.wall
+        else: times.append(tm.wall); fids.append(res["fid"])
+    return dict(extractor=extractor, n_generated=n, n_reference=res["n_reference"], reps=reps,
+                seconds=summary(times), first_call_seconds=first, fid_values=fids,
+                samples_per_second=n / summary(times)["median"])
+
+
+def run(quick=False, suffix=""):
+    t0 = time.perf_counter()
+    threads = set_threads()
+    res = header("metric_throughput", quick)
+    res.update(description=__doc__.strip(), results={})
+    from lpc_book.data import dev_data_root
+    root = dev_data_root()
+    plan = [("domain", 10_000, 2 if quick else 3), ("inception", 1_000, 1 if quick else 2)]
+    for ext, n, reps in plan:
+        key = f"{ext}_fid_{n}"
+        if root is None or not (root / "MNIST").is_dir():
+            res["results"][key] = dict(skipped="../shared/data/MNIST not found"); continue
+        try:
+            res["results"][key] = r = _one(ext, n, reps, root)
+            print(f"  {key}: {r['seconds']['median']:.1f} s (median of {reps}; first call {r['first_call_seconds']:.1f} s)",
+                  flush=True)
+        except Exception as e:  # e.g. Inception weights unavailable offline
+            res["results"][key] = dict(skipped=f"{type(e).__name__}: {e}", traceback=traceback.format_exc(limit=3))
+            print(f"  {key}: skipped ({type(e).__name__}: {e})", flush=True)
+    res["torch_num_threads"] = threads
+    path = write_json(footer(res, t0), "metric_throughput" + suffix)
+    print(f"  -> {path} ({res['seconds']} s)")
+    return res
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true"); ap.add_argument("--suffix", default="")
+    a = ap.parse_args()
+    run(a.quick, a.suffix)

@@ -1,0 +1,172 @@
+"""Run the benchmarks and write bench/results/*.json and bench/results/README.md.
+
+    python bench/run.py                      # everything (under 30 minutes on a shared 2-core CPU)
+    python bench/run.py --quick              # a smoke-sized version of everything (a few minutes)
+    python bench/run.py --only step_overhead --only metric_throughput
+    python bench/run.py --suffix _before     # results as NAME_before.json (e.g. before an optimisation)
+    python bench/run.py --readme             # only regenerate README.md from the JSON files
+
+Each benchmark runs in its own process with one torch thread (set LPC_BENCH_THREADS to change it).
+"""
+from __future__ import annotations
+import argparse, json, os, subprocess, sys, time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+BENCHMARKS = {"step_overhead": "step_overhead.py", "cost_quality": "cost_quality.py",
+              "metric_throughput": "metric_throughput.py"}
+
+
+def _load(name):
+    p = RESULTS / f"{name}.json"
+    return json.loads(p.read_text()) if p.exists() else None
+
+
+def _f(x, nd=3): return "—" if x is None else f"{x:.{nd}f}"
+
+
+def _machine(r):
+    m = r["machine"]
+    return (f"{m['cpu_model']}, {m['cpu_count']} cores, {m['platform']}; torch {m['torch']}, "
+            f"{m['torch_num_threads']} thread(s); load average {r.get('loadavg_start')} -> {r.get('loadavg_end')}; "
+            f"{r['started']}{' (quick)' if r.get('quick') else ''}")
+
+
+def _step_section(now, before):
+    out = ["## 1. Step overhead: one Langevin step against the bare decoder pass", "",
+           "Per-step time of `lpc_book.samplers.langevin` (K steps per call, `params=` for the learning variants) divided "
+           "by the per-step time of the minimal work it must do: the bare energy + backward (`bare_full`, w.r.t. z and "
+           "theta) for ULA and preconditioned ULA; `bare_full + bare_z` for MALA, which evaluates the current state "
+           "(theta-gradient) and the proposal (z only) on every accumulated step; `bare_z` for ULA without `params` "
+           "(sampling). Ideal 1.00, target <= 1.10. Each cell: median of the paired per-repetition wall-clock ratios "
+           "[interquartile range] / ratio of the minimum times. The machine was shared with other jobs, so single "
+           "ratios carry several percent of load noise; the sampler's own cost is measured precisely in the second "
+           "table.", ""]
+    variants = list(now["configs"][0]["ratio"]) if now.get("configs") else []
+    if variants:
+        out += ["| decoder | params | K | reps | bare ms/step | " + " | ".join(variants) + " |",
+                "|---|---|---|---|---|" + "---|" * len(variants)]
+        for c in now["configs"]:
+            cells = [f"{c['ratio'][v]['median']:.3f} [{c['ratio'][v]['q25']:.2f}, {c['ratio'][v]['q75']:.2f}] / "
+                     f"{c['ratio_of_min'][v]:.3f}" for v in variants]
+            out.append(f"| {c['name']} | {c['decoder_params']:,} | {c['K']} | {c['reps']} | "
+                       f"{c['per_step_ms']['bare_full']['median']:.2f} | " + " | ".join(cells) + " |")
+        out.append("")
+        import statistics
+        rows = [("median over configurations, paired wall ratio", lambda r, v: statistics.median(c["ratio"][v]["median"] for c in r["configs"])),
+                ("median over configurations, ratio of minima", lambda r, v: statistics.median(c["ratio_of_min"][v] for c in r["configs"])),
+                ("worst configuration, ratio of minima", lambda r, v: max(c["ratio_of_min"][v] for c in r["configs"]))]
+        hdr = "| summary | " + " | ".join(variants) + " |"
+        out += [hdr, "|---|" + "---|" * len(variants)]
+        for label, fn in rows:
+            cells = []
+            for v in variants:
+                a = fn(now, v)
+                b = fn(before, v) if before and before.get("configs") and v in before["configs"][0].get("ratio_of_min", before["configs"][0]["ratio"]) else None
+                cells.append(f"{_f(b)} -> {_f(a)}" if b is not None else _f(a))
+            out.append(f"| {label}{' (before -> after)' if before else ''} | " + " | ".join(cells) + " |")
+        out.append("")
+    syn_now, syn_before = now.get("synthetic"), (before or {}).get("synthetic")
+    if syn_now:
+        out += ["The sampler's own cost per step: `langevin` on an energy that costs almost nothing (B = 64, d = 16, one "
+                "parameter) minus the bare pass on the same energy, CPU microseconds per step (minimum / median over "
+                f"{syn_now['reps']} repetitions of {syn_now['n_calls']} calls of K = {syn_now['K']} steps). "
+                "Divide by a decoder's bare ms/step to get the overhead it adds on that decoder.", "",
+                "| variant | " + ("before (us/step) | after (us/step) |" if syn_before else "us/step |"),
+                "|---|" + ("---|---|" if syn_before else "---|")]
+        for v, o in syn_now["overhead_us"].items():
+            a = f"{o['min']:.0f} / {o['median']:.0f}"
+            if syn_before and v in syn_before["overhead_us"]:
+                ob = syn_before["overhead_us"][v]
+                out.append(f"| {v} | {ob['min']:.0f} / {ob['median']:.0f} | {a} |")
+            else: out.append(f"| {v} | {a} |")
+        out.append("")
+    out += [f"Machine (after): {_machine(now)}."] + ([f"Machine (before): {_machine(before)}."] if before else []) + [""]
+    return out
+
+
+def _cq_section(r):
+    out = ["## 2. Cost to quality: LPC (Jeffreys warm start, preconditioned) against the VAE on MNIST", ""]
+    if r.get("skipped"): return out + [f"Skipped: {r['skipped']}", ""]
+    v, l = r["vae"], r["lpc"]
+    c = r["config"]
+    out += [f"Same conv decoder and encoder (latent {c['latent_dim']}, width {c['width']}), Adam lr {c['lr']}, batch "
+            f"{c['batch_size']}, {c['likelihood']} likelihood; LPC with K = {c['n_steps']} {c['sampler']} steps of "
+            f"eta = {c['step_size']}. The VAE trains for {r['vae_budget_seconds']:.0f} s; LPC until it reaches the VAE's "
+            f"final domain-FID (cap {r['lpc_cap']:g}x). FID of {r['n_eval_samples']} samples every "
+            f"{r['eval_every_seconds']:.1f} training seconds, clock paused. One seed.", "",
+            "| | VAE | LPC |", "|---|---|---|",
+            f"| seconds per SGD iteration (median [IQR]) | {v['seconds_per_iteration']['median']:.3f} "
+            f"[{v['seconds_per_iteration']['q25']:.3f}, {v['seconds_per_iteration']['q75']:.3f}] | "
+            f"{l['seconds_per_iteration']['median']:.3f} [{l['seconds_per_iteration']['q25']:.3f}, "
+            f"{l['seconds_per_iteration']['q75']:.3f}] |",
+            f"| training seconds / SGD iterations run | {v['seconds']:.1f} / {v['iterations']} | {l['seconds']:.1f} / {l['iterations']} |",
+            f"| final domain-FID | {v['curve'][-1]['fid']:.2f} (re-evaluations: {v['fid_eval_spread']['min']:.2f}–"
+            f"{v['fid_eval_spread']['max']:.2f}) | {l['curve'][-1]['fid']:.2f} |", "",
+            f"**LPC reached the VAE's final FID ({r['target_fid']:.2f})**" if r["reached"] else
+            f"**LPC did not reach the VAE's final FID ({r['target_fid']:.2f}) within the cap**",
+            f"after {r['lpc_seconds_to_target']:.1f} training seconds and {r['lpc_iterations_to_target']} SGD iterations: "
+            f"time ratio **{r['time_ratio']:.2f}** (LPC seconds / VAE's total seconds), iteration ratio "
+            f"**{r['iteration_ratio']:.3f}** ({r['ratio_kind']}; resolution one evaluation interval).", "",
+            "FID against training seconds:", "", "| seconds | VAE iteration | VAE FID | LPC iteration | LPC FID |",
+            "|---|---|---|---|---|"]
+    grid = sorted({round(p["seconds"]) for p in v["curve"]} | {round(p["seconds"]) for p in l["curve"]})
+    def at(curve, s):
+        pts = [p for p in curve if round(p["seconds"]) == s]
+        return (str(pts[0]["iterations"]), f"{pts[0]['fid']:.2f}") if pts else ("", "")
+    for s in grid: out.append(f"| {s} | " + " | ".join(at(v["curve"], s) + at(l["curve"], s)) + " |")
+    return out + ["", f"Machine: {_machine(r)}; {r['seconds']:.0f} s in all.", ""]
+
+
+def _metric_section(r):
+    out = ["## 3. Metric throughput (`lpc_book.metrics.sample_quality`, FID only)", "",
+           "| metric | generated | reference | seconds (median [min, max]) | images/s | first call (s) |",
+           "|---|---|---|---|---|---|"]
+    for k, v in r["results"].items():
+        if v.get("skipped"): out.append(f"| {k} | | | skipped: {v['skipped'][:120]} | | |"); continue
+        s = v["seconds"]
+        out.append(f"| {v['extractor']}-FID | {v['n_generated']:,} | {v['n_reference']:,} MNIST test | {s['median']:.1f} "
+                   f"[{s['min']:.1f}, {s['max']:.1f}] ({s['n']} reps) | {v['samples_per_second']:.0f} | {v['first_call_seconds']:.1f} |")
+    return out + ["", "Reference statistics are cached by torch-fidelity after the first call (that call's time is "
+                  "shown apart). " + f"Machine: {_machine(r)}.", ""]
+
+
+def write_readme():
+    lines = ["# Benchmarks", "", "Generated by `make bench` (`bench/run.py`) from the JSON files in this folder; each "
+             "JSON holds every repetition, the machine (platform, CPU model, cores), torch version, thread count and "
+             "the load average. All benchmarks run with `torch.set_num_threads(1)`.", ""]
+    so, so_b = _load("step_overhead"), _load("step_overhead_before")
+    if so: lines += _step_section(so, so_b)
+    cq = _load("cost_quality")
+    if cq: lines += _cq_section(cq)
+    mt = _load("metric_throughput")
+    if mt: lines += _metric_section(mt)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "README.md").write_text("\n".join(lines))
+    return RESULTS / "README.md"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke-sized runs")
+    ap.add_argument("--only", action="append", choices=list(BENCHMARKS), help="run only this benchmark (repeatable)")
+    ap.add_argument("--suffix", default="", help="suffix of the JSON names, e.g. _before")
+    ap.add_argument("--readme", action="store_true", help="only regenerate README.md")
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    failed = []
+    if not a.readme:
+        for name in a.only or list(BENCHMARKS):
+            print(f"== {name}", flush=True)
+            cmd = [sys.executable, str(HERE / BENCHMARKS[name])] + (["--quick"] if a.quick else []) + ["--suffix", a.suffix]
+            t = time.perf_counter()
+            rc = subprocess.call(cmd, cwd=HERE.parent, env={**os.environ, "PYTHONHASHSEED": "0"})
+            print(f"== {name}: {'ok' if rc == 0 else f'FAILED (exit {rc})'} in {time.perf_counter() - t:.0f} s", flush=True)
+            if rc: failed.append(name)
+    print(f"-> {write_readme()} ({time.perf_counter() - t0:.0f} s)")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Step overhead: one Langevin step of `lpc_book.samplers.langevin` against the bare decoder pass it cannot avoid.
+
+For a conv decoder (`make_decoder`) in a `LatentModel` with a Gaussian likelihood and a standard-normal prior, on a
+fixed batch x and latents z0, we time
+
+* `bare_full`: K repetitions of the minimal work of one LPC inference step, `zl = z.detach().requires_grad_();
+  E = model.energy(x, zl); E.sum().backward()` (energy, one backward giving grad_z and every theta-gradient);
+* `bare_z`: the same with `torch.autograd.grad(E.sum(), zl)` (z-gradient only: sampling without learning);
+* `langevin(...)` with K steps for ULA, preconditioned ULA and MALA, with `params=` (LPC's learning step) and
+  without (pure sampling), per step = time of the call / K (argument checks and gradient settling included).
+
+The overhead ratio of a sampler is its per-step time divided by the per-step time of the minimal work it has to do:
+`bare_full` for ULA / preconditioned with params, `bare_full + bare_z` for MALA with params (a rejected proposal's
+theta-gradient must not count, so MALA evaluates the current state with a full backward and the proposal with a
+z-only one), `bare_z` for sampling without params, and `bare_z * (K+1)/K` for MALA without params (one extra
+evaluation at z0). Ideal 1.0, target <= 1.10. Variants are interleaved within each repetition (in a rotating order),
+so that the machine's load drifts hit all of them alike, and ratios are taken per repetition (paired) and then
+summarised by the median over repetitions. Wall-clock and process CPU time are both recorded; with one torch thread
+the CPU time is the less load-sensitive of the two.
+"""
+from __future__ import annotations
+import argparse, time
+import torch
+from common import set_threads, header, footer, summary, Timer, write_json
+
+from lpc_book.models import make_decoder, LatentModel, make_likelihood, StandardNormal, count_params
+from lpc_book.samplers import langevin
+
+def load_impl(path):
+    "`langevin` from another copy of `lpc_book/samplers.py` (e.g. a saved version, for before/after comparisons)."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("samplers_impl", path)
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod.langevin
+
+SHAPES = {"8x8": (1, 8, 8), "28x28": (1, 28, 28), "32x32": (3, 32, 32)}
+LATENT = {"8x8": 8, "28x28": 16, "32x32": 32}
+WIDTHS = (8, 32)
+BATCHES = (64, 256)
+STEP = {"ula": 1e-3, "preconditioned": 1e-3, "mala": 1e-3}
+# variant -> (sampler, with params, reference expression over the bare timings)
+VARIANTS = {
+    "ula": ("ula", True), "preconditioned": ("preconditioned", True), "mala": ("mala", True),
+    "ula_sample": ("ula", False), "mala_sample": ("mala", False),
+}
+DEFAULT_VARIANTS = ("ula", "preconditioned", "mala", "ula_sample")
+
+
+def build(shape_name, width, batch, seed=0):
+    torch.manual_seed(seed)
+    shape, d = SHAPES[shape_name], LATENT[shape_name]
+    dec = make_decoder(shape, d, width=width)
+    model = LatentModel(dec, make_likelihood("gaussian"), StandardNormal(d))
+    x = torch.rand(batch, *shape) * 2 - 1
+    z0 = torch.randn(batch, d)
+    return model, x, z0
+
+
+def reference(variant, t, K):
+    "Per-step minimal work for `variant` from the bare per-step timings t = {'bare_full': .., 'bare_z': ..}."
+    if variant in ("ula", "preconditioned"): return t["bare_full"]
+    if variant == "mala": return t["bare_full"] + t["bare_z"]
+    if variant == "ula_sample": return t["bare_z"]
+    if variant == "mala_sample": return t["bare_z"] * (K + 1) / K
+    raise KeyError(variant)
+
+
+def time_config(shape_name, width, batch, K, reps, variants, budget=None, langevin=langevin):
+    """Time the bare passes and the samplers on one configuration. `reps` repetitions (after a short warm-up), or,
+    with `budget` seconds, as many as fit (between `reps` and 3 * `reps`)."""
+    model, x, z0 = build(shape_name, width, batch)
+    params = list(model.parameters())
+    energy = lambda z: model.energy(x, z)
+
+    def bare_full(k):
+        for _ in range(k):
+            zl = z0.detach().requires_grad_()
+            model.energy(x, zl).sum().backward()
+
+    def bare_z(k):
+        for _ in range(k):
+            zl = z0.detach().requires_grad_()
+            torch.autograd.grad(model.energy(x, zl).sum(), zl)
+
+    def sampler(v):
+        method, with_params = VARIANTS[v]
+        g = torch.Generator().manual_seed(1)
+        return lambda k: langevin(energy, z0, k, STEP[method], method=method, generator=g,
+                                  params=params if with_params else None)
+
+    fns = {"bare_full": bare_full, "bare_z": bare_z, **{v: sampler(v) for v in variants}}
+    names = list(fns)
+    for n in names: fns[n](2)  # warm-up (allocator, first-call costs)
+    wall = {n: [] for n in names}; cpu = {n: [] for n in names}
+    t_start, r = time.perf_counter(), 0
+    while r < reps or (budget and r < 3 * reps and (time.perf_counter() - t_start) * (r + 1) / r < budget):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for n in order:
+            for p in params: p.grad = None
+            with Timer() as tm: fns[n](K)
+            wall[n].append(tm.wall / K); cpu[n].append(tm.cpu / K)
+        r += 1
+    for p in params: p.grad = None
+    out = dict(shape=SHAPES[shape_name], latent_dim=LATENT[shape_name], width=width, batch=batch, K=K, reps=r,
+               decoder_params=count_params(model.decoder),
+               per_step_ms={n: summary([1e3 * v for v in wall[n]]) for n in names},
+               per_step_cpu_ms={n: summary([1e3 * v for v in cpu[n]]) for n in names}, ratio={}, ratio_cpu={})
+    for v in variants:
+        for key, tt in (("ratio", wall), ("ratio_cpu", cpu)):
+            paired = [tt[v][i] / reference(v, {k: tt[k][i] for k in ("bare_full", "bare_z")}, K) for i in range(r)]
+            out[key][v] = summary(paired)
+    return derive(out, variants)
+
+
+def derive(c, variants):
+    "Ratio of the minimum times over repetitions (the least-disturbed runs), beside the median of paired ratios."
+    mins = {n: v["min"] for n, v in c["per_step_ms"].items()}
+    c["ratio_of_min"] = {v: mins[v] / reference(v, mins, c["K"]) for v in variants}
+    return c
+
+
+def synthetic(langevin=langevin, K=20, reps=9, n_calls=25, variants=DEFAULT_VARIANTS):
+    """The sampler's own per-step cost: `langevin` on an energy that costs almost nothing (E = |w * z|^2, B = 64,
+    d = 16, one parameter), minus the bare pass on it, in microseconds per step (minimum and median over `reps`
+    repetitions of `n_calls` calls of K steps, CPU time). This is the overhead every step adds whatever the model."""
+    w = torch.nn.Parameter(torch.randn(16))
+    z0 = torch.randn(64, 16)
+    en = lambda z: ((z * w) ** 2).sum(1)
+    gen = torch.Generator().manual_seed(0)
+    def bare_full():
+        for _ in range(n_calls * K): zl = z0.detach().requires_grad_(); en(zl).sum().backward()
+    def bare_z():
+        for _ in range(n_calls * K): zl = z0.detach().requires_grad_(); torch.autograd.grad(en(zl).sum(), zl)
+    def sampler(v):
+        method, with_params = VARIANTS[v]
+        def f():
+            for _ in range(n_calls): langevin(en, z0, K, 1e-3, method=method, generator=gen, params=[w] if with_params else None)
+        return f
+    fns = {"bare_full": bare_full, "bare_z": bare_z, **{v: sampler(v) for v in variants}}
+    t = {n: [] for n in fns}
+    for r in range(reps):
+        for n, f in fns.items():
+            w.grad = None
+            with Timer() as tm: f()
+            t[n].append(1e6 * tm.cpu / (n_calls * K))
+    out = dict(K=K, reps=reps, n_calls=n_calls, per_step_us={n: summary(v) for n, v in t.items()}, overhead_us={})
+    for v in variants:
+        for stat in ("min", "median"):
+            ref = reference(v, {k: out["per_step_us"][k][stat] for k in ("bare_full", "bare_z")}, K)
+            out["overhead_us"].setdefault(v, {})[stat] = out["per_step_us"][v][stat] - ref
+    return out
+
+
+def _steps_for(s, w, b):
+    "20 steps per timed call for configurations whose bare pass is cheap, 10 for the expensive ones."
+    model, x, z0 = build(s, w, b)
+    zl = z0.requires_grad_()
+    model.energy(x, zl).sum().backward()  # warm
+    with Timer() as tm: model.energy(x, zl).sum().backward()
+    return 20 if tm.wall < 0.015 else 10
+
+
+def run(quick=False, suffix="", variants=DEFAULT_VARIANTS, K=None, reps=None, budget=None, impl=None,
+        synthetic_only=False):
+    """All configurations. K steps per timed call: 20 (the LPC default) when a bare pass takes < 15 ms, else 10
+    (the per-call costs are then negligible anyway); `reps` repetitions at least, more within `budget` s per config."""
+    t0 = time.perf_counter()
+    threads = set_threads()
+    reps = reps or (3 if quick else 5)
+    budget = budget if budget is not None else (0 if quick else 12)
+    res = header("step_overhead", quick)
+    res.update(description=__doc__.strip(), min_reps=reps, budget_s=budget, step_sizes=STEP, target=1.10, configs=[],
+               implementation=str(impl or "lpc_book.samplers"))
+    lv = load_impl(impl) if impl else langevin
+    res["synthetic"] = syn = synthetic(lv, reps=5 if quick else 9)
+    print("  sampler's own cost per step (us, min over reps): " +
+          " ".join(f"{v} {syn['overhead_us'][v]['min']:.0f}" for v in variants), flush=True)
+    if synthetic_only: shapes = ()
+    else: shapes = ("8x8", "28x28") if quick else tuple(SHAPES)
+    batches = (64,) if quick else BATCHES
+    for s in shapes:
+        for w in WIDTHS:
+            for b in batches:
+                k = K or (10 if quick else _steps_for(s, w, b))
+                c = time_config(s, w, b, k, reps, variants, budget, langevin=lv)
+                c["name"] = f"{s} w{w} B{b}"
+                res["configs"].append(c)
+                print(f"  {c['name']:>16}: bare {c['per_step_ms']['bare_full']['median']:8.2f} ms/step | " +
+                      " ".join(f"{v} {c['ratio'][v]['median']:.3f} (cpu {c['ratio_cpu'][v]['median']:.3f}, "
+                               f"min {c['ratio_of_min'][v]:.3f})" for v in variants), flush=True)
+    res["torch_num_threads"] = threads
+    path = write_json(footer(res, t0), "step_overhead" + suffix)
+    print(f"  -> {path} ({res['seconds']} s)")
+    return res
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true"); ap.add_argument("--suffix", default="")
+    ap.add_argument("--K", type=int); ap.add_argument("--reps", type=int); ap.add_argument("--budget", type=float)
+    ap.add_argument("--impl", help="path of another samplers.py to benchmark (e.g. a saved 'before' version)")
+    ap.add_argument("--synthetic-only", action="store_true", help="only the sampler's own per-step cost")
+    a = ap.parse_args()
+    run(a.quick, a.suffix, K=a.K, reps=a.reps, budget=a.budget, impl=a.impl, synthetic_only=a.synthetic_only)
