@@ -38,6 +38,7 @@ nbtest: export OMP_NUM_THREADS := 1
 nbtest: $(STAMP)
 	$(BIN)/nbdev_test --flags "$(NBDEV_TEST_FLAGS)" --n_workers 2 --skip_folder_re '^(experiments|[_.].*)$$' --timing
 
+pytest: export OMP_NUM_THREADS := 1
 pytest: $(STAMP)
 	$(BIN)/pytest tests/ -ra
 

@@ -43,7 +43,11 @@ def make(name, c):
 def fid_of(model, n, root, seed=123):
     from lpc_book.metrics import sample_quality
     x = model.sample(n, generator=torch.Generator().manual_seed(seed))
-    return sample_quality(x, extractor="domain", dataset="mnist", root=root, metrics=("fid",))["fid"]
+    r = sample_quality(x, extractor="domain", dataset="mnist", root=root, metrics=("fid",))
+    CLASSIFIER["sha256"] = r.get("weights_sha256")
+    return r["fid"]
+
+CLASSIFIER = {}  # the domain classifier's checksum, recorded in the results
 
 
 def train(name, data, c, root, dt, max_seconds, n_eval, target=None):
@@ -117,6 +121,7 @@ def run(quick=False, suffix="", budget=None, cap=None, n_evals=None, n_eval=None
                ratio_kind="measured" if hit else "lower bound (target not reached within the cap)",
                per_iteration_cost_ratio=lpc["seconds_per_iteration"]["median"] / vae["seconds_per_iteration"]["median"])
     res["torch_num_threads"] = threads
+    res["domain_classifier_sha256"] = CLASSIFIER.get("sha256")
     path = write_json(footer(res, t0), "cost_quality" + suffix)
     print(f"  VAE final FID {target:.3f} after {final['seconds']:.1f} s / {final['iterations']} it; LPC "
           f"{'reached it' if hit else 'did not reach it'} at {p['seconds']:.1f} s / {p['iterations']} it: "

@@ -33,6 +33,13 @@ def _machine(r):
             f"{r['started']}{' (quick)' if r.get('quick') else ''}")
 
 
+def _ref_min(c, v):
+    "Minimum per-step time (ms) of the minimal work of variant v in configuration c."
+    m = {n: c["per_step_ms"][n]["min"] for n in ("bare_full", "bare_z")}
+    return {"ula": m["bare_full"], "preconditioned": m["bare_full"], "mala": m["bare_full"] + m["bare_z"],
+            "ula_sample": m["bare_z"], "mala_sample": m["bare_z"] * (c["K"] + 1) / c["K"]}[v]
+
+
 def _step_section(now, before):
     out = ["## 1. Step overhead: one Langevin step against the bare decoder pass", "",
            "Per-step time of `lpc_book.samplers.langevin` (K steps per call, `params=` for the learning variants) divided "
@@ -56,7 +63,10 @@ def _step_section(now, before):
         import statistics
         rows = [("median over configurations, paired wall ratio", lambda r, v: statistics.median(c["ratio"][v]["median"] for c in r["configs"])),
                 ("median over configurations, ratio of minima", lambda r, v: statistics.median(c["ratio_of_min"][v] for c in r["configs"])),
-                ("worst configuration, ratio of minima", lambda r, v: max(c["ratio_of_min"][v] for c in r["configs"]))]
+                ("worst configuration, ratio of minima", lambda r, v: max(c["ratio_of_min"][v] for c in r["configs"])),
+                ("worst configuration, estimated as 1 + (sampler's own cost per step) / (bare pass, minimum)",
+                 lambda r, v: max(1 + r["synthetic"]["overhead_us"][v]["min"] / (1e3 * _ref_min(c, v))
+                                  for c in r["configs"]) if r.get("synthetic") else None)]
         hdr = "| summary | " + " | ".join(variants) + " |"
         out += [hdr, "|---|" + "---|" * len(variants)]
         for label, fn in rows:
@@ -116,20 +126,32 @@ def _cq_section(r):
         pts = [p for p in curve if round(p["seconds"]) == s]
         return (str(pts[0]["iterations"]), f"{pts[0]['fid']:.2f}") if pts else ("", "")
     for s in grid: out.append(f"| {s} | " + " | ".join(at(v["curve"], s) + at(l["curve"], s)) + " |")
-    return out + ["", f"Machine: {_machine(r)}; {r['seconds']:.0f} s in all.", ""]
+    out += ["", f"Machine: {_machine(r)}; {r['seconds']:.0f} s in all.", ""]
+    b = _load("cost_quality_before")
+    if b and not b.get("skipped"):
+        out += [f"Before the sampler optimisation (`cost_quality_before.json`, same settings): VAE "
+                f"{b['vae']['seconds_per_iteration']['median']:.3f} s/iteration, LPC "
+                f"{b['lpc']['seconds_per_iteration']['median']:.3f} s/iteration, VAE final FID {b['target_fid']:.2f}, "
+                f"LPC {'reached it' if b['reached'] else 'did not reach it'} ({b['lpc_iterations_to_target']} iterations, "
+                f"{b['lpc_seconds_to_target']:.0f} s): time ratio {b['time_ratio']:.2f}, iteration ratio "
+                f"{b['iteration_ratio']:.3f} ({b['ratio_kind']}). Differences between the two runs are dominated by the "
+                f"machine's load (load average {b.get('loadavg_start')} vs {r.get('loadavg_start')}): the sampler's own "
+                "cost is well under 1% of an LPC iteration here.", ""]
+    return out
 
 
 def _metric_section(r):
     out = ["## 3. Metric throughput (`lpc_book.metrics.sample_quality`, FID only)", "",
-           "| metric | generated | reference | seconds (median [min, max]) | images/s | first call (s) |",
+           "| metric | generated | reference | seconds (median [min, max]) | images/s | warm-up call, 100 images (s) |",
            "|---|---|---|---|---|---|"]
     for k, v in r["results"].items():
         if v.get("skipped"): out.append(f"| {k} | | | skipped: {v['skipped'][:120]} | | |"); continue
         s = v["seconds"]
         out.append(f"| {v['extractor']}-FID | {v['n_generated']:,} | {v['n_reference']:,} MNIST test | {s['median']:.1f} "
                    f"[{s['min']:.1f}, {s['max']:.1f}] ({s['n']} reps) | {v['samples_per_second']:.0f} | {v['first_call_seconds']:.1f} |")
-    return out + ["", "Reference statistics are cached by torch-fidelity after the first call (that call's time is "
-                  "shown apart). " + f"Machine: {_machine(r)}.", ""]
+    return out + ["", "Reference statistics are cached by torch-fidelity after the first call (a warm-up with 100 "
+                  "generated images, shown apart; it includes the reference's features when they were not cached yet). "
+                  + f"Machine: {_machine(r)}.", ""]
 
 
 def write_readme():

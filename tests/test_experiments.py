@@ -5,30 +5,10 @@ import numpy as np
 import pytest
 from conftest import ROOT, BIN
 
-LPC = str(BIN / "lpc-book")
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    e = dict(os.environ, LPC_BOOK_CACHE=str(cache), PYTHONHASHSEED="0", MPLBACKEND="Agg")
-    return e
-
-def cli(args, env, timeout=900, check=True):
-    r = subprocess.run([LPC, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    if check: assert r.returncode == 0, f"lpc-book {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    return r
+from conftest import LPC, cli
 
 def runs_of(out, exp):
     return sorted(p for p in (Path(out) / exp).iterdir() if p.is_dir()) if (Path(out) / exp).exists() else []
-
-@pytest.fixture(scope="module")
-def smoke_runs(env, tmp_path_factory):
-    "Every experiment of the smoke profile, run once through papermill (shared by the tests below)."
-    out = tmp_path_factory.mktemp("runs")
-    t0 = time.time()
-    r = cli(["run", "all", "--profile", "smoke", "--no-progress", "-p", "out_dir", str(out)], env, timeout=1500)
-    print(f"smoke profile: {time.time() - t0:.0f} s\n{r.stdout}")
-    return out
 
 @pytest.mark.parametrize("exp", ["lpc_vs_baselines", "warm_start", "precondition", "convergence"])
 def test_smoke_run_folder(smoke_runs, exp):

@@ -1,0 +1,63 @@
+"The flow-prior experiment (Xie et al.'s five tasks) end to end through the CLI, at smoke size."
+import json, math, os, subprocess, time
+from pathlib import Path
+import pytest
+from conftest import ROOT, BIN
+
+TASK_COLUMNS = ["fid", "kid_mean",                                   # 1. generation
+                "recon_mse",                                         # 2. reconstruction
+                "inpaint_centre_mse", "inpaint_random_mse",          # 3. inpainting
+                "anomaly_auroc", "anomaly_auprc",                    # 4. anomaly detection
+                "recovery_noise_mse", "recovery_occlusion_mse"]      # 5. unsupervised recovery
+FIGURES = ["task1_generation", "task2_reconstruction", "task3_inpainting_centre", "task3_inpainting_random",
+           "task4_anomaly", "task5_recovery_noise", "task5_recovery_occlusion"]
+
+from conftest import cli
+
+@pytest.fixture(scope="module")
+def smoke_run(smoke_runs):
+    "The flow_prior run of the smoke profile (see conftest.smoke_runs)."
+    (run,) = sorted((smoke_runs / "flow_prior").iterdir())
+    return run
+
+def test_smoke_metrics(smoke_run):
+    met = json.loads((smoke_run / "metrics.json").read_text())
+    assert met["status"] == "ok", met.get("error")
+    rows = {r["method"]: r for r in met["results"]}
+    assert set(rows) == {"flow_abp", "abp"}
+    assert rows["flow_abp"]["prior"] == "flow" and rows["abp"]["prior"] == "normal"
+    for m, r in rows.items():
+        assert r["status"] == "ok", (m, r.get("error"))
+        for k in TASK_COLUMNS:
+            assert isinstance(r.get(k), float) and math.isfinite(r[k]), (m, k, r.get(k))
+        assert 0 <= r["anomaly_auroc"] <= 1 and 0 < r["anomaly_rate"] < 1
+        assert r["sgd_iterations"] == 40
+    assert met["eval"]["extractor"] == "domain" and met["eval"]["reference_split"] == "test"
+    assert len(met["claims"]) == 8
+    cfg = json.loads((smoke_run / "config.json").read_text())
+    assert cfg["params"]["profile"] == "smoke" and cfg["params"]["method"] == ["flow_abp", "abp"]
+
+def test_smoke_files(smoke_run):
+    for name in FIGURES: assert (smoke_run / f"{name}.png").stat().st_size > 1000, name
+    assert (smoke_run / "history_flow_abp.csv").exists() and (smoke_run / "notebook.ipynb").exists()
+    for f in smoke_run.iterdir(): assert f.stat().st_size < 2_000_000, f
+    assert not list(smoke_run.glob("*.pt")), "checkpoints must stay out of the run folder"
+    ck = Path(json.loads((smoke_run / "config.json").read_text())["checkpoint_dir"])
+    assert {p.name for p in ck.glob("*.pt")} == {"flow_abp.pt", "abp.pt", "flow_abp_without_9.pt", "abp_without_9.pt"}
+
+def test_resume_reuses_checkpoints(smoke_run, env):
+    "A resumed run loads each configuration's final checkpoint (no training left) and reproduces every number."
+    met_path = smoke_run / "metrics.json"
+    before = json.loads(met_path.read_text())
+    met = dict(before, status="failed", error={"type": "Test", "message": "marked failed to allow resume"})
+    met_path.write_text(json.dumps(met))
+    cli(["resume", str(smoke_run), "--no-progress"], env)
+    after = json.loads(met_path.read_text())
+    assert after["status"] == "ok" and after["resumed"] is True
+    for a, b in zip(before["results"], after["results"]):
+        for k in TASK_COLUMNS + ["sgd_iterations", "decoder_grad_evals"]: assert a[k] == b[k], (a["method"], k, a[k], b[k])
+
+def test_cli_rejects_unknown_method(env, tmp_path):
+    r = cli(["run", "flow_prior", "-p", "method", "[flow_abp, vae]", "-p", "out_dir", str(tmp_path)], env, check=False)
+    assert r.returncode == 2 and "'method'" in r.stderr, r.stderr
+    assert not list(tmp_path.iterdir())
