@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 BENCHMARKS = {"step_overhead": "step_overhead.py", "cost_quality": "cost_quality.py",
-              "metric_throughput": "metric_throughput.py"}
+              "metric_throughput": "metric_throughput.py", "iteration_time": "iteration_time.py"}
 
 
 def _load(name):
