@@ -69,7 +69,7 @@ class Method:
     def state_dict(self)->dict: return {}
     def load_state_dict(self, sd:dict): pass
 
-# %% ../nbs/04_methods.ipynb #60acdac2
+# %% ../nbs/04_methods.ipynb #547d499c
 SAMPLERS = ("ula", "preconditioned", "mala")
 INITS = ("encoder_sample", "encoder_mean", "prior")
 
@@ -127,9 +127,7 @@ class LPC(Method):
         out = langevin(lambda z: model.energy(x, z), z0, self.n_steps, self.step_size, method=self.sampler,
                        beta=self.beta, eps=self.eps, noise=self.noise, generator=g, return_chain=want_chain,
                        params=theta(model), burn_in=self.burn_in, check_every=self.check_every, stats=stats)
-        z = out[-1] if want_chain else out
-        with torch.no_grad(): energy = model.energy(x, z).mean()
-        logs = dict(loss=energy, decoder_grad_evals=stats.get("grad_evals", self.n_steps), encoder_grad_evals=0)
+        logs = dict(loss=stats["energy"], decoder_grad_evals=stats.get("grad_evals", self.n_steps), encoder_grad_evals=0)
         if "accept_rate" in stats: logs["accept_rate"] = stats["accept_rate"]
         if self.warm_start != "none":
             chain = out[self.burn_in:] if want_chain else None

@@ -47,7 +47,7 @@ def results_frame(run:Run)->pd.DataFrame:
     cols = [c for c in df.columns if c not in COST_COLUMNS] + [c for c in COST_COLUMNS if c in df.columns]
     return df[cols]
 
-# %% ../nbs/09_report.ipynb #d121a910
+# %% ../nbs/09_report.ipynb #7b4f6a08
 def _md(text): 
     import nbformat
     return nbformat.v4.new_markdown_cell(text)
@@ -58,10 +58,12 @@ def _html_cell(content_html, label=""):
     c.outputs = [nbformat.v4.new_output("display_data", data={"text/html": content_html})]
     return c
 
-def _img_cell(png_path, label=""):
+def _img_cell(png:Path|bytes, label=""):
+    "A cell displaying a PNG given as a file or as bytes."
     import nbformat
+    data = png if isinstance(png, bytes) else Path(png).read_bytes()
     c = nbformat.v4.new_code_cell(f"# {label}" if label else "")
-    c.outputs = [nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(Path(png_path).read_bytes()).decode()})]
+    c.outputs = [nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(data).decode()})]
     return c
 
 def _fmt(df):
@@ -96,7 +98,7 @@ def _eval_note(run):
                       f"({ev.get('reference_split', '?')} split)")
     return "; ".join(bits) + "."
 
-# %% ../nbs/09_report.ipynb #3244b129
+# %% ../nbs/09_report.ipynb #b7ecf9dc
 def _curves_figures(run):
     "Figures of quality against iterations, gradient evaluations and seconds (convergence runs)."
     import matplotlib; import matplotlib.pyplot as plt
@@ -148,8 +150,7 @@ def build_report(root:str|Path|None=None, # repository root
                 if run.metrics.get(k): cells.append(_md("\n".join(f"- **{a}**: {b}" for a, b in run.metrics[k].items())))
             for fig in _curves_figures(run):
                 buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
-                tmp = out.parent / ".fig.png"; tmp.parent.mkdir(parents=True, exist_ok=True); tmp.write_bytes(buf.getvalue())
-                cells.append(_img_cell(tmp, "curves")); tmp.unlink()
+                cells.append(_img_cell(buf.getvalue(), "curves"))
             for png in sorted(run.path.glob("*.png")):
                 cells.append(_md(f"**{png.stem.replace('_', ' ')}**")); cells.append(_img_cell(png, png.stem))
             nb_rel = os.path.relpath(run.path / "notebook.ipynb", out.parent)

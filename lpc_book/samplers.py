@@ -107,7 +107,7 @@ def _settle_grads(params:list, # the parameters accumulated into
     kept = [(o, a) for o, a in zip(old, acc) if o is not None]
     if kept: torch._foreach_add_([o for o, _ in kept], [a for _, a in kept], alpha=scale)
 
-# %% ../nbs/02_samplers.ipynb #2152dd05
+# %% ../nbs/02_samplers.ipynb #0436b709
 def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy per example (batch,)
              z0:Tensor, # (batch, dim) starting latents, floating; never mutated
              n_steps:int, # number of moves K >= 0
@@ -123,7 +123,7 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
              params:Iterable[Tensor]|None=None, # theta: accumulate the chain-averaged grad of mean-batch E into .grad
              burn_in:int=0, # moves before theta's gradient starts to be accumulated
              check_every:int=10, # host sync for the divergence check every this many moves
-             stats:dict|None=None, # filled with "grad_evals", "accumulated_steps", and for MALA "accept_rate"
+             stats:dict|None=None, # filled with "energy" (mean at the last evaluated state), "grad_evals", "accumulated_steps", and for MALA "accept_rate"
              frozen_metric:Tensor|None=None, # "preconditioned" only: a fixed diagonal preconditioner G, (dim,) or (batch, dim)
             )->Tensor: # final latents (batch, dim), or the chain (n_steps, batch, dim)
     "Run `n_steps` Langevin moves on `energy` from `z0`, optionally accumulating theta's gradient along the chain."
@@ -143,6 +143,7 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
     old = [p.grad for p in params] if params else None
     if params:
         for p in params: p.grad = None
+    last_E = None  # summed energy of the last evaluated state
     sums, checked = [], 0  # per step: summed energy, summed new state (on the device); moves checked so far
     ok = False
     try:
@@ -183,7 +184,8 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
                     E = torch.where(accept, Ep, E)
                     if params is None or t + 1 < burn_in: g = torch.where(accept[:, None], gp, g)  # else re-evaluated
                     have = True
-                    sums += (E.sum(), nxt.sum())
+                    Es = E.sum(); sums += (Es, nxt.sum())
+                last_E = Es
                 z = nxt
                 if (t + 1) % check_every == 0 or t + 1 == n_steps:
                     fin = torch.isfinite(torch.stack(sums))
@@ -194,6 +196,7 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
     finally:
         if params: _settle_grads(params, old, 1 / (B * n_acc) if ok else None)
     if stats is not None:
+        stats["energy"] = None if last_E is None else last_E / B  # mean energy of the last evaluated state (device tensor: no sync)
         stats["grad_evals"] = n_evals
         stats["accumulated_steps"] = n_acc
         if mala: stats["accept_rate"] = float(n_accept.sum()) / max(B * n_steps, 1)
