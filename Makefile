@@ -10,7 +10,7 @@ NBDEV_TEST_FLAGS ?= slow
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help venv test test-fast check-sync nbtest pytest book experiments site lab export readme bench lock clean
+.PHONY: help venv test test-fast check-sync nbtest pytest book experiments site lab export readme bench bench-before lock clean
 
 help:
 	@echo "make test   - check notebooks == package, run notebook tests and pytest (sets up .venv)"
@@ -18,7 +18,7 @@ help:
 	@echo "make site   - build the website from nbs/ and runs/ (quarto if installed, else offline)"
 	@echo "make lab    - open the book in JupyterLab"
 	@echo "make export - nbdev_export + nbdev_clean + README from nbs/index.ipynb"
-	@echo "make bench  - run the benchmarks into bench/results/"
+	@echo "make bench  - run the benchmarks into bench/results/ (make bench-before: the pre-optimisation figures)"
 
 venv: $(STAMP)
 
@@ -74,6 +74,11 @@ readme: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# the "before" figures of the optimisation (samplers.py of BEFORE, torch-fidelity's own Inception)
+BEFORE ?= 399e23b
+bench-before: $(STAMP)
+	$(PY) bench/run.py --before $(BEFORE)
 
 lock: $(STAMP)
 	(echo "# Full pinned environment (pip freeze --all of a working venv). Regenerate with: make lock"; \

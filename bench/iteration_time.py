@@ -16,7 +16,13 @@ def main():
     ap.add_argument("--steps", type=int, nargs="+", default=[5, 20, 50])
     ap.add_argument("--quick", action="store_true", help="one repetition")
     ap.add_argument("--suffix", default="", help="suffix of the JSON name")
+    ap.add_argument("--impl", help="path of another samplers.py whose langevin LPC should use")
     a = ap.parse_args()
+    if a.impl:  # LPC's sampler from another copy of samplers.py (before/after comparisons)
+        sys.path.insert(0, str(Path(__file__).parent))
+        import lpc_book.methods
+        from step_overhead import load_impl
+        lpc_book.methods.langevin = load_impl(a.impl)
     if a.quick: a.repeats = 1
     torch.set_num_threads(a.threads)
     from lpc_book.data import load_dataset, dev_data_root
@@ -42,11 +48,11 @@ def main():
     for k in a.steps:
         res[f"lpc_K{k}"] = per_iter(make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned",
                                                 warm_start="jeffreys"), 2 if k >= 20 else 4)
-    out = dict(results=res, batch_size=64, data=src, torch=torch.__version__, threads=torch.get_num_threads(),
+    out = dict(results=res, implementation=a.impl or "lpc_book.samplers", argv=sys.argv, batch_size=64, data=src, torch=torch.__version__, threads=torch.get_num_threads(),
                machine=platform.platform(), cpu=next((l.split(":")[1].strip() for l in open("/proc/cpuinfo") if "model name" in l), "?"),
                cores=os.cpu_count(), loadavg=os.getloadavg())
-    dest = Path(__file__).parent / "results" / f"iteration_time{a.suffix}.json"
-    dest.parent.mkdir(exist_ok=True); tmp = dest.with_suffix(".tmp"); tmp.write_text(json.dumps(out, indent=1)); os.replace(tmp, dest)
+    dest = Path(os.environ.get("LPC_BENCH_RESULTS") or Path(__file__).parent / "results") / f"iteration_time{a.suffix}.json"
+    dest.parent.mkdir(parents=True, exist_ok=True); tmp = dest.with_suffix(".tmp"); tmp.write_text(json.dumps(out, indent=1)); os.replace(tmp, dest)
     for k, v in res.items(): print(f"{k:10s} {v['median'] * 1000:8.1f} ms / iteration  (min {v['min'] * 1000:.1f}, max {v['max'] * 1000:.1f})")
     print(f"threads {out['threads']}, load {out['loadavg']}")
 

@@ -4,16 +4,19 @@
     python bench/run.py --quick              # a smoke-sized version of everything (a few minutes)
     python bench/run.py --only step_overhead --only metric_throughput
     python bench/run.py --suffix _before     # results as NAME_before.json (e.g. before an optimisation)
+    python bench/run.py --before 399e23b     # the "before" figures: samplers.py of that commit (with the extra
+                                             # energy pass LPC then made for its logged loss) and torch-fidelity's
+                                             # own Inception module, into NAME_before.json
     python bench/run.py --readme             # only regenerate README.md from the JSON files
 
 Each benchmark runs in its own process with one torch thread (set LPC_BENCH_THREADS to change it).
 """
 from __future__ import annotations
-import argparse, json, os, subprocess, sys, time
+import argparse, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
+RESULTS = Path(os.environ.get("LPC_BENCH_RESULTS") or HERE / "results")  # tests redirect it
 BENCHMARKS = {"step_overhead": "step_overhead.py", "cost_quality": "cost_quality.py",
               "metric_throughput": "metric_throughput.py", "iteration_time": "iteration_time.py"}
 
@@ -47,9 +50,10 @@ def _step_section(now, before):
            "theta) for ULA and preconditioned ULA; `bare_full + bare_z` for MALA, which evaluates the current state "
            "(theta-gradient) and the proposal (z only) on every accumulated step; `bare_z` for ULA without `params` "
            "(sampling). Ideal 1.00, target <= 1.10. Each cell: median of the paired per-repetition wall-clock ratios "
-           "[interquartile range] / ratio of the minimum times. The machine was shared with other jobs, so single "
-           "ratios carry several percent of load noise; the sampler's own cost is measured precisely in the second "
-           "table.", ""]
+           "[interquartile range] / ratio of the minimum times. Single ratios carry several percent of noise (even on "
+           "an idle machine the bare pass of one configuration varies by up to 30% from one process to the next, and "
+           "ratios below 1 occur); the sampler's own cost is measured precisely in the second table, and the last "
+           "summary row turns it into the worst-case ratio.", ""]
     variants = list(now["configs"][0]["ratio"]) if now.get("configs") else []
     if variants:
         out += ["| decoder | params | K | reps | bare ms/step | " + " | ".join(variants) + " |",
@@ -140,33 +144,116 @@ def _cq_section(r):
     return out
 
 
-def _metric_section(r):
-    out = ["## 3. Metric throughput (`lpc_book.metrics.sample_quality`, FID only)", "",
-           "| metric | generated | reference | seconds (median [min, max]) | images/s | warm-up call, 100 images (s) |",
-           "|---|---|---|---|---|---|"]
+def _metric_rows(r, label):
+    out = []
     for k, v in r["results"].items():
-        if v.get("skipped"): out.append(f"| {k} | | | skipped: {v['skipped'][:120]} | | |"); continue
+        if v.get("skipped"): out.append(f"| {label} | {k} | | | skipped: {v['skipped'][:120]} | | |"); continue
         s = v["seconds"]
-        out.append(f"| {v['extractor']}-FID | {v['n_generated']:,} | {v['n_reference']:,} MNIST test | {s['median']:.1f} "
-                   f"[{s['min']:.1f}, {s['max']:.1f}] ({s['n']} reps) | {v['samples_per_second']:.0f} | {v['first_call_seconds']:.1f} |")
-    return out + ["", "Reference statistics are cached by torch-fidelity after the first call (a warm-up with 100 "
-                  "generated images, shown apart; it includes the reference's features when they were not cached yet). "
-                  + f"Machine: {_machine(r)}.", ""]
+        net = f" ({v['inception_network']})" if v.get("inception_network") else ""
+        out.append(f"| {label} | {v['extractor']}-FID{net} | {v['n_generated']:,} | {v['n_reference']:,} MNIST test | "
+                   f"{s['median']:.1f} [{s['min']:.1f}, {s['max']:.1f}] ({s['n']} reps) | {v['samples_per_second']:.1f} | "
+                   f"{v['first_call_seconds']:.1f} |")
+    return out
 
 
-def write_readme():
+def _metric_section(r, before=None):
+    out = ["## 3. Metric throughput (`lpc_book.metrics.sample_quality`, FID only)", "",
+           "Before: torch-fidelity's own Inception module. After: the same weights with batch norm folded into the "
+           "convolutions and channels-last activations (`lpc_book.metrics.register_fused_inception`; features equal "
+           "to about 1e-5). The domain-FID path did not change.", "",
+           "| | metric | generated | reference | seconds (median [min, max]) | images/s | warm-up call, 100 images (s) |",
+           "|---|---|---|---|---|---|---|"]
+    if before: out += _metric_rows(before, "before")
+    out += _metric_rows(r, "after" if before else "")
+    out += ["", "Reference statistics are cached by torch-fidelity after the first call (a warm-up with 100 "
+            "generated images, shown apart; it includes the reference's features when they were not cached yet). "
+            f"Machine (after): {_machine(r)}."]
+    if before: out.append(f"Machine (before): {_machine(before)}.")
+    return out + [""]
+
+
+def _iter_section(r, before=None):
+    out = ["## 4. Seconds per SGD iteration (`bench/iteration_time.py`)", "",
+           f"Batch {r['batch_size']}, the 28x28 conv decoder, {r['data']} data, {r['threads']} thread(s); LPC with the "
+           "Jeffreys warm start and K preconditioned steps. Median [min, max] over repetitions, milliseconds.", "",
+           "| method | " + ("before (ms) | after (ms) |" if before else "ms |"), "|---|" + ("---|---|" if before else "---|")]
+    cell = lambda v: f"{1e3 * v['median']:.0f} [{1e3 * v['min']:.0f}, {1e3 * v['max']:.0f}]"
+    for k, v in r["results"].items():
+        b = (before or {}).get("results", {}).get(k)
+        out.append(f"| {k} | " + (f"{cell(b) if b else '—'} | " if before else "") + f"{cell(v)} |")
+    load = f"load average {before['loadavg']} -> {r['loadavg']}" if before else f"load average {r['loadavg']}"
+    if before: out += ["", "The VAE's code path did not change between the two runs: its difference is the machine's run-to-run "
+                       "variation, which is larger than the sampler's saving per iteration (below 1 ms at K = 10)."]
+    return out + ["", f"Machine: {r['cpu']}, {r['cores']} cores, {r['machine']}; torch {r['torch']}; {load}.", ""]
+
+
+def _headline(so, so_b, cq, cq_b, mt, mt_b):
+    "The three figures, before -> after, as one table."
+    import statistics
+    rows = []
+    def pair(b, a, fmt): return f"{fmt(b)} -> {fmt(a)}" if b is not None else fmt(a)
+    if so and so.get("configs"):
+        for v in ("ula", "preconditioned", "mala"):
+            med = lambda r: statistics.median(c["ratio"][v]["median"] for c in r["configs"]) if r and r.get("configs") else None
+            est = lambda r: (max(1 + r["synthetic"]["overhead_us"][v]["min"] / (1e3 * _ref_min(c, v)) for c in r["configs"])
+                             if r and r.get("synthetic") and r.get("configs") else None)
+            own = lambda r: r["synthetic"]["overhead_us"][v]["min"] if r and r.get("synthetic") else None
+            rows.append(f"| step overhead, {v}: median over configurations of the paired ratio; worst configuration "
+                        f"(estimated); sampler's own cost (us/step) | {pair(med(so_b), med(so), _f)}; "
+                        f"{pair(est(so_b), est(so), _f)}; {pair(own(so_b), own(so), lambda x: f'{x:.0f}')} |")
+    if cq and not cq.get("skipped"):
+        g = lambda r, k: r[k] if r and not r.get("skipped") else None
+        sec = lambda r: r["lpc"]["seconds_per_iteration"]["median"] if r and not r.get("skipped") else None
+        rows.append(f"| cost to quality: LPC's time / VAE's time to the VAE's final FID; the same in SGD iterations; "
+                    f"LPC seconds per iteration | {pair(g(cq_b, 'time_ratio'), cq['time_ratio'], lambda x: f'{x:.2f}')}; "
+                    f"{pair(g(cq_b, 'iteration_ratio'), cq['iteration_ratio'], _f)}; {pair(sec(cq_b), sec(cq), _f)} |")
+    if mt:
+        for k, v in mt["results"].items():
+            if v.get("skipped"): continue
+            b = (mt_b or {}).get("results", {}).get(k, {})
+            bs = b["seconds"]["median"] if b and not b.get("skipped") else None
+            rows.append(f"| metric throughput: {v['extractor']}-FID of {v['n_generated']:,} samples, seconds (median) | "
+                        f"{pair(bs, v['seconds']['median'], lambda x: f'{x:.1f}')} |")
+    if not rows: return []
+    return (["## The three figures (before -> after the optimisation)", "",
+             "Before: `lpc_book/samplers.py` of commit " + f"`{_before_rev(so_b)}`" + " (with the extra energy pass LPC "
+             "then made for its logged loss) and torch-fidelity's own Inception module (`make bench-before`). After: "
+             "this commit (`make bench`). Details in the sections below.", "",
+             "| figure | value |", "|---|---|"] + rows + [""])
+
+
+def _before_rev(r):
+    impl = (r or {}).get("implementation", "")
+    import re
+    m = re.search(r"samplers_([0-9a-f]{7,40})\.py|commit ([0-9a-f]{7,40})", impl)
+    return (m.group(1) or m.group(2)) if m else "?"
+
+
+def render_readme() -> str:
+    "README.md's text, from the JSON files in RESULTS."
     lines = ["# Benchmarks", "", "Generated by `make bench` (`bench/run.py`) from the JSON files in this folder; each "
              "JSON holds every repetition, the machine (platform, CPU model, cores), torch version, thread count and "
              "the load average. All benchmarks run with `torch.set_num_threads(1)`.", ""]
+    lines += _headline(_load("step_overhead"), _load("step_overhead_before"), _load("cost_quality"),
+                       _load("cost_quality_before"), _load("metric_throughput"), _load("metric_throughput_before"))
     so, so_b = _load("step_overhead"), _load("step_overhead_before")
     if so: lines += _step_section(so, so_b)
     cq = _load("cost_quality")
     if cq: lines += _cq_section(cq)
     mt = _load("metric_throughput")
-    if mt: lines += _metric_section(mt)
+    if mt: lines += _metric_section(mt, _load("metric_throughput_before"))
+    it = _load("iteration_time")
+    if it: lines += _iter_section(it, _load("iteration_time_before"))
+    return "\n".join(lines)
+
+
+def write_readme() -> Path:
+    "Write RESULTS/README.md (atomically)."
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "README.md").write_text("\n".join(lines))
-    return RESULTS / "README.md"
+    dest, tmp = RESULTS / "README.md", RESULTS / "README.md.tmp"
+    tmp.write_text(render_readme())
+    os.replace(tmp, dest)
+    return dest
 
 
 def main():
@@ -175,13 +262,25 @@ def main():
     ap.add_argument("--only", action="append", choices=list(BENCHMARKS), help="run only this benchmark (repeatable)")
     ap.add_argument("--suffix", default="", help="suffix of the JSON names, e.g. _before")
     ap.add_argument("--readme", action="store_true", help="only regenerate README.md")
+    ap.add_argument("--before", metavar="REV", help="benchmark the state before the optimisation: lpc_book/samplers.py "
+                    "of git revision REV and the unfused Inception (suffix _before unless --suffix is given)")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    failed = []
+    failed, extra = [], {}
+    if a.before:
+        try: src = subprocess.check_output(["git", "show", f"{a.before}:lpc_book/samplers.py"], cwd=HERE.parent, text=True)
+        except (subprocess.CalledProcessError, OSError) as e:
+            sys.exit(f"--before {a.before}: cannot read lpc_book/samplers.py at that revision with git ({e})")
+        impl = Path(tempfile.mkdtemp(prefix="lpc_bench_")) / f"samplers_{a.before}.py"
+        impl.write_text(src)
+        a.suffix = a.suffix or "_before"
+        extra = {"step_overhead": ["--impl", str(impl)], "cost_quality": ["--impl", str(impl)],
+                 "iteration_time": ["--impl", str(impl)], "metric_throughput": ["--unfused"]}
     if not a.readme:
         for name in a.only or list(BENCHMARKS):
             print(f"== {name}", flush=True)
-            cmd = [sys.executable, str(HERE / BENCHMARKS[name])] + (["--quick"] if a.quick else []) + ["--suffix", a.suffix]
+            cmd = ([sys.executable, str(HERE / BENCHMARKS[name])] + (["--quick"] if a.quick else []) +
+                   ["--suffix", a.suffix] + extra.get(name, []))
             t = time.perf_counter()
             rc = subprocess.call(cmd, cwd=HERE.parent, env={**os.environ, "PYTHONHASHSEED": "0"})
             print(f"== {name}: {'ok' if rc == 0 else f'FAILED (exit {rc})'} in {time.perf_counter() - t:.0f} s", flush=True)
