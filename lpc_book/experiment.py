@@ -47,13 +47,15 @@ register_experiment("convergence", **TRAINING_PARAMS,
     eval_every=Param(int, 50, positive=True, help="iterations between quality evaluations"),
     eval_curve_samples=Param(int, 200, positive=True, help="samples per point of the quality curve"))
 
-# %% ../nbs/12_experiment.ipynb #8be99f38
+# %% ../nbs/12_experiment.ipynb #f4f23029
 def begin(name:str, # experiment name
           params:dict, # the notebook's parameters (names defined by the parameters cells)
          )->tuple: # (Run, checked parameters)
     "Validate the notebook's parameters and start (or reopen) the run."
-    from lpc_book.runs import start_run, experiment_schema
-    run = start_run(name, params, experiment_schema(name), run_dir=params.get("run_dir"))
+    from lpc_book.runs import start_run, experiment_schema, validate_params, check_experiment
+    schema = experiment_schema(name)
+    check_experiment(name, validate_params(params, schema))  # constraints between parameters, before the run folder
+    run = start_run(name, params, schema, run_dir=params.get("run_dir"))
     print(f"run folder: {run.path}")
     return run, run.params
 

@@ -21,7 +21,7 @@ from .runs import Param, register_experiment, Run
 __all__ = ['PRIORS', 'CHAIN_INITS', 'FLOW_METHODS', 'CORRUPTIONS', 'flow_model', 'ShortRunABP', 'ExponentialLR', 'flow_method',
            'flow_learner', 'train_flow', 'pixel_log_prob', 'masked_energy', 'infer', 'generation_task',
            'reconstruction_task', 'centre_mask', 'random_mask', 'inpainting_task', 'without_class', 'anomaly_task',
-           'corrupt', 'recovery_task', 'run_flow_tasks', 'task_figure']
+           'corrupt', 'recovery_task', 'run_flow_tasks', 'task_figure', 'check_flow_params']
 
 # %% ../nbs/13_flow_tasks.ipynb #47182ba0
 PRIORS = ("normal", "flow")
@@ -399,8 +399,19 @@ def task_figure(rows:list, # [(label, images (n, C, H, W)), ...]
     fig.tight_layout()
     return fig
 
-# %% ../nbs/13_flow_tasks.ipynb #52605b69
-register_experiment("flow_prior",
+# %% ../nbs/13_flow_tasks.ipynb #7b8cdd3f
+def check_flow_params(params:dict): # checked parameters of the flow experiment
+    "The flow prior splits z in halves: any method with a flow prior needs an even `latent_dim`."
+    from lpc_book.runs import ParameterError
+    methods = params.get("method") or []
+    methods = [methods] if isinstance(methods, str) else methods
+    flows = [m for m in methods if FLOW_METHODS.get(m, (None, None))[1] == "flow"]
+    d = params.get("latent_dim")
+    if flows and isinstance(d, int) and d % 2:
+        raise ParameterError(f"latent_dim={d}: the flow prior of {flows} splits z in halves, so latent_dim must be "
+                             f"even (or drop the flow methods)")
+
+register_experiment("flow_prior", check=check_flow_params,
     method=Param(str, ["flow_abp", "abp"], choices=tuple(FLOW_METHODS), many=True,
                  help="flow_abp (Xie et al.), abp (N(0, I) prior), lpc_flow, lpc_prior"),
     lr=Param(float, 4e-4, positive=True, help="Adam learning rate (generator and flow) [paper: 3e-4 to 4e-4]"),

@@ -61,3 +61,8 @@ def test_cli_rejects_unknown_method(env, tmp_path):
     r = cli(["run", "flow_prior", "-p", "method", "[flow_abp, vae]", "-p", "out_dir", str(tmp_path)], env, check=False)
     assert r.returncode == 2 and "'method'" in r.stderr, r.stderr
     assert not list(tmp_path.iterdir())
+
+def test_cli_rejects_odd_latent_dim_with_a_flow_before_any_run(env, tmp_path):
+    r = cli(["run", "flow_prior", "-p", "latent_dim", "5", "-p", "out_dir", str(tmp_path)], env, check=False)
+    assert r.returncode == 2 and "latent_dim=5" in r.stderr and "even" in r.stderr, r.stderr
+    assert not list(tmp_path.iterdir())
