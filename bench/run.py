@@ -52,7 +52,7 @@ def _step_section(now, before):
            "(sampling). Ideal 1.00, target <= 1.10. Each cell: median of the paired per-repetition wall-clock ratios "
            "[interquartile range] / ratio of the minimum times. On this machine the wall clock cannot resolve a few "
            "percent: even idle, the same bare pass varies by a factor of 1.2 to 2.6 between repetitions (the "
-           "max/min column) and by up to 60% between processes, so single ratios swing by 10-20% either way and "
+           "max/min column) and by over 60% between processes, so single ratios swing by 10-20% either way and "
            "ratios below 1 occur. The sampler's own cost, which is what an implementation controls, is measured "
            "precisely in the second table, and the last summary row turns it into the worst-case ratio.", ""]
     variants = list(now["configs"][0]["ratio"]) if now.get("configs") else []
