@@ -80,3 +80,36 @@ def footer(res: dict, t0: float) -> dict:
     res["loadavg_end"] = loadavg()
     res["seconds"] = round(time.perf_counter() - t0, 1)
     return res
+
+
+def finish(res: dict, t0: float, name: str) -> Path:
+    "Record the thread count, the load average and the duration, write NAME.json, and say where."
+    res["torch_num_threads"] = torch.get_num_threads()
+    path = write_json(footer(res, t0), name)
+    print(f"  -> {path} ({res['seconds']} s)")
+    return path
+
+
+def load_impl(path):
+    "`langevin` from another copy of `lpc_book/samplers.py` (e.g. a saved version, for before/after comparisons)."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("samplers_impl", path)
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    old = mod.langevin
+
+    def langevin_impl(energy, z0, *args, stats=None, **kw):
+        out = old(energy, z0, *args, stats=stats, **kw)
+        if stats is not None and "energy" not in stats:
+            # samplers without stats["energy"] predate it: LPC then paid one more energy pass for its logged loss
+            z = out[-1] if kw.get("return_chain") else out
+            with torch.no_grad(): stats["energy"] = energy(z).mean()
+        return out
+    return langevin_impl
+
+
+def use_sampler(path) -> str:
+    "Make LPC (`lpc_book.methods`) use the `langevin` of another samplers.py; returns what was used."
+    if path:
+        import lpc_book.methods
+        lpc_book.methods.langevin = load_impl(path)
+    return str(path or "lpc_book.samplers")

@@ -18,7 +18,7 @@ evaluations, recorded for the VAE's final model as `fid_eval_spread`).
 from __future__ import annotations
 import argparse, time
 import torch
-from common import set_threads, header, footer, summary, write_json
+from common import set_threads, header, summary, finish, use_sampler
 
 CONFIG = dict(latent_dim=16, width=16, batch_size=64, lr=1e-3, enc_lr=1e-3, likelihood="discretised_gaussian",
               sigma=0.1, n_steps=10, step_size=0.01, sampler="preconditioned", warm_start="jeffreys", seed=0)
@@ -88,23 +88,20 @@ def train(name, data, c, root, dt, max_seconds, n_eval, target=None):
 
 def run(quick=False, suffix="", budget=None, cap=None, n_evals=None, n_eval=None, impl=None):
     t0 = time.perf_counter()
-    if impl:  # LPC's sampler from another copy of samplers.py (before/after comparisons)
-        import lpc_book.methods
-        from step_overhead import load_impl
-        lpc_book.methods.langevin = load_impl(impl)
-    threads = set_threads()
+    implementation = use_sampler(impl)  # LPC's sampler from another samplers.py (before/after comparisons)
+    set_threads()
     budget = budget or (15.0 if quick else 50.0)
     cap = cap or 4.0
     n_evals = n_evals or (4 if quick else 10)
     n_eval = n_eval or (500 if quick else 1000)
     res = header("cost_quality", quick)
-    res.update(description=__doc__.strip(), config=CONFIG, implementation=str(impl or "lpc_book.samplers"), vae_budget_seconds=budget, lpc_cap=cap,
+    res.update(description=__doc__.strip(), config=CONFIG, implementation=implementation, vae_budget_seconds=budget, lpc_cap=cap,
                eval_every_seconds=budget / n_evals, n_eval_samples=n_eval, fid="domain (mnist classifier)")
     from lpc_book.data import load_dataset, dev_data_root
     root = dev_data_root()
     if root is None or not (root / "MNIST").is_dir():
         res["skipped"] = "../shared/data/MNIST not found"
-        write_json(footer(res, t0), "cost_quality" + suffix); return res
+        finish(res, t0, "cost_quality" + suffix); return res
     data = load_dataset("mnist", root=root)
     dt = budget / n_evals
     vae_l, vae = train("vae", data, CONFIG, root, dt, budget, n_eval)
@@ -120,9 +117,8 @@ def run(quick=False, suffix="", budget=None, cap=None, n_evals=None, n_eval=None
                time_ratio=p["seconds"] / final["seconds"], iteration_ratio=p["iterations"] / final["iterations"],
                ratio_kind="measured" if hit else "lower bound (target not reached within the cap)",
                per_iteration_cost_ratio=lpc["seconds_per_iteration"]["median"] / vae["seconds_per_iteration"]["median"])
-    res["torch_num_threads"] = threads
     res["domain_classifier_sha256"] = CLASSIFIER.get("sha256")
-    path = write_json(footer(res, t0), "cost_quality" + suffix)
+    path = finish(res, t0, "cost_quality" + suffix)
     print(f"  VAE final FID {target:.3f} after {final['seconds']:.1f} s / {final['iterations']} it; LPC "
           f"{'reached it' if hit else 'did not reach it'} at {p['seconds']:.1f} s / {p['iterations']} it: "
           f"time ratio {res['time_ratio']:.2f}, iteration ratio {res['iteration_ratio']:.3f} -> {path}")

@@ -5,26 +5,24 @@
 Writes bench/results/iteration_time.json. MNIST from ../shared/data when present, else random 28x28 images
 (the cost does not depend on the pixel values).
 """
-import argparse, json, os, platform, statistics, sys, time
-from pathlib import Path
+import argparse, time
 import torch
+from common import set_threads, header, summary, finish, use_sampler
+
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, help="torch threads (default: $LPC_BENCH_THREADS, else 1)")
     ap.add_argument("--steps", type=int, nargs="+", default=[5, 20, 50])
     ap.add_argument("--quick", action="store_true", help="one repetition")
     ap.add_argument("--suffix", default="", help="suffix of the JSON name")
     ap.add_argument("--impl", help="path of another samplers.py whose langevin LPC should use")
     a = ap.parse_args()
-    if a.impl:  # LPC's sampler from another copy of samplers.py (before/after comparisons)
-        sys.path.insert(0, str(Path(__file__).parent))
-        import lpc_book.methods
-        from step_overhead import load_impl
-        lpc_book.methods.langevin = load_impl(a.impl)
+    t0 = time.perf_counter()
+    implementation = use_sampler(a.impl)  # LPC's sampler from another samplers.py (before/after comparisons)
     if a.quick: a.repeats = 1
-    torch.set_num_threads(a.threads)
+    set_threads(a.threads)
     from lpc_book.data import load_dataset, dev_data_root
     from lpc_book.models import LatentModel, make_decoder, make_encoder, DiscretisedGaussianLikelihood, StandardNormal, count_params
     from lpc_book.methods import make_method
@@ -41,19 +39,16 @@ def main():
         l, npar = learner(method); l.fit(1)  # warm-up
         ts = []
         for _ in range(a.repeats):
-            t0 = time.perf_counter(); l.fit(n); ts.append((time.perf_counter() - t0) / n)
-        return dict(median=statistics.median(ts), min=min(ts), max=max(ts), repeats=a.repeats, iterations_each=n,
-                    decoder_params=npar)
-    res = {"vae": per_iter(make_method("vae"), 10)}
+            t = time.perf_counter(); l.fit(n); ts.append((time.perf_counter() - t) / n)
+        return summary(ts) | dict(iterations_each=n, decoder_params=npar)
+    res = header("iteration_time", a.quick)
+    res.update(description=__doc__.strip(), implementation=implementation, batch_size=64, data=src, results={})
+    res["results"]["vae"] = per_iter(make_method("vae"), 10)
     for k in a.steps:
-        res[f"lpc_K{k}"] = per_iter(make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned",
-                                                warm_start="jeffreys"), 2 if k >= 20 else 4)
-    out = dict(results=res, implementation=a.impl or "lpc_book.samplers", argv=sys.argv, batch_size=64, data=src, torch=torch.__version__, threads=torch.get_num_threads(),
-               machine=platform.platform(), cpu=next((l.split(":")[1].strip() for l in open("/proc/cpuinfo") if "model name" in l), "?"),
-               cores=os.cpu_count(), loadavg=os.getloadavg())
-    dest = Path(os.environ.get("LPC_BENCH_RESULTS") or Path(__file__).parent / "results") / f"iteration_time{a.suffix}.json"
-    dest.parent.mkdir(parents=True, exist_ok=True); tmp = dest.with_suffix(".tmp"); tmp.write_text(json.dumps(out, indent=1)); os.replace(tmp, dest)
-    for k, v in res.items(): print(f"{k:10s} {v['median'] * 1000:8.1f} ms / iteration  (min {v['min'] * 1000:.1f}, max {v['max'] * 1000:.1f})")
-    print(f"threads {out['threads']}, load {out['loadavg']}")
+        res["results"][f"lpc_K{k}"] = per_iter(make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned",
+                                                           warm_start="jeffreys"), 2 if k >= 20 else 4)
+    for k, v in res["results"].items():
+        print(f"{k:10s} {v['median'] * 1000:8.1f} ms / iteration  (min {v['min'] * 1000:.1f}, max {v['max'] * 1000:.1f})")
+    finish(res, t0, "iteration_time" + a.suffix)
 
 if __name__ == "__main__": main()

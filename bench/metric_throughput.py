@@ -16,7 +16,7 @@ piece is recorded as skipped.
 from __future__ import annotations
 import argparse, time, traceback
 import torch
-from common import set_threads, header, footer, summary, Timer, write_json
+from common import set_threads, header, summary, Timer, finish
 
 
 def _samples(n, seed):
@@ -47,7 +47,7 @@ def _one(extractor, n, reps, root, fused=True, n_reference=None):
 
 def run(quick=False, suffix="", fused=True):
     t0 = time.perf_counter()
-    threads = set_threads()
+    set_threads()
     res = header("metric_throughput", quick)
     res.update(description=__doc__.strip(), results={}, fused_inception=fused)
     from lpc_book.data import dev_data_root
@@ -67,9 +67,7 @@ def run(quick=False, suffix="", fused=True):
         except Exception as e:  # e.g. Inception weights unavailable offline
             res["results"][key] = dict(skipped=f"{type(e).__name__}: {e}", traceback=traceback.format_exc(limit=3))
             print(f"  {key}: skipped ({type(e).__name__}: {e})", flush=True)
-    res["torch_num_threads"] = threads
-    path = write_json(footer(res, t0), "metric_throughput" + suffix)
-    print(f"  -> {path} ({res['seconds']} s)")
+    finish(res, t0, "metric_throughput" + suffix)
     return res
 
 

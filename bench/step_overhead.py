@@ -21,26 +21,10 @@ the CPU time is the less load-sensitive of the two.
 from __future__ import annotations
 import argparse, time
 import torch
-from common import set_threads, header, footer, summary, Timer, write_json
+from common import set_threads, header, summary, Timer, finish, load_impl
 
 from lpc_book.models import make_decoder, LatentModel, make_likelihood, StandardNormal, count_params
 from lpc_book.samplers import langevin
-
-def load_impl(path):
-    "`langevin` from another copy of `lpc_book/samplers.py` (e.g. a saved version, for before/after comparisons)."
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("samplers_impl", path)
-    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-    old = mod.langevin
-
-    def langevin_impl(energy, z0, *args, stats=None, **kw):
-        out = old(energy, z0, *args, stats=stats, **kw)
-        if stats is not None and "energy" not in stats:
-            # samplers without stats["energy"] predate it: LPC then paid one more energy pass for its logged loss
-            z = out[-1] if kw.get("return_chain") else out
-            with torch.no_grad(): stats["energy"] = energy(z).mean()
-        return out
-    return langevin_impl
 
 SHAPES = {"8x8": (1, 8, 8), "28x28": (1, 28, 28), "32x32": (3, 32, 32)}
 LATENT = {"8x8": 8, "28x28": 16, "32x32": 32}
@@ -174,7 +158,7 @@ def run(quick=False, suffix="", variants=DEFAULT_VARIANTS, K=None, reps=None, bu
     """All configurations. K steps per timed call: 20 (the LPC default) when a bare pass takes < 15 ms, else 10
     (the per-call costs are then negligible anyway); `reps` repetitions at least, more within `budget` s per config."""
     t0 = time.perf_counter()
-    threads = set_threads()
+    set_threads()
     reps = reps or (3 if quick else 5)
     budget = budget if budget is not None else (0 if quick else 12)
     res = header("step_overhead", quick)
@@ -197,9 +181,7 @@ def run(quick=False, suffix="", variants=DEFAULT_VARIANTS, K=None, reps=None, bu
                 print(f"  {c['name']:>16}: bare {c['per_step_ms']['bare_full']['median']:8.2f} ms/step | " +
                       " ".join(f"{v} {c['ratio'][v]['median']:.3f} (cpu {c['ratio_cpu'][v]['median']:.3f}, "
                                f"min {c['ratio_of_min'][v]:.3f})" for v in variants), flush=True)
-    res["torch_num_threads"] = threads
-    path = write_json(footer(res, t0), "step_overhead" + suffix)
-    print(f"  -> {path} ({res['seconds']} s)")
+    finish(res, t0, "step_overhead" + suffix)
     return res
 
 
