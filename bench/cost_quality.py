@@ -20,8 +20,11 @@ import argparse, time
 import torch
 from common import set_threads, header, summary, finish, use_sampler
 
-CONFIG = dict(latent_dim=16, width=16, batch_size=64, lr=1e-3, enc_lr=1e-3, likelihood="discretised_gaussian",
-              sigma=0.1, n_steps=10, step_size=0.01, sampler="preconditioned", warm_start="jeffreys", seed=0)
+# sigma_lr: the Learner's rate of the learned log sigma (its default since the redesign; before it, sigma used lr);
+# adapt_steps=0: a fixed step size (LPC's default; the experiments' parameter default adapts for 20 iterations)
+CONFIG = dict(latent_dim=16, width=16, batch_size=64, lr=1e-3, enc_lr=1e-3, sigma_lr=0.03,
+              likelihood="discretised_gaussian", sigma=0.1, n_steps=10, step_size=0.01, sampler="preconditioned",
+              adapt_steps=0, warm_start="jeffreys", seed=0)
 
 
 def build(data, c):
@@ -37,11 +40,11 @@ def make(name, c):
     from lpc_book.methods import make_method
     if name == "vae": return make_method("vae")
     return make_method("lpc", n_steps=c["n_steps"], step_size=c["step_size"], sampler=c["sampler"],
-                       warm_start=c["warm_start"], init="encoder_sample")
+                       adapt_steps=c["adapt_steps"], warm_start=c["warm_start"], init="encoder_sample")
 
 
 def fid_of(model, n, root, seed=123):
-    from lpc_book.metrics import sample_quality
+    from lpc_book.quality import sample_quality
     x = model.sample(n, generator=torch.Generator().manual_seed(seed))
     r = sample_quality(x, extractor="domain", dataset="mnist", root=root, metrics=("fid",))
     CLASSIFIER["sha256"] = r.get("weights_sha256")
@@ -78,7 +81,8 @@ def train(name, data, c, root, dt, max_seconds, n_eval, target=None):
 
     model, enc = build(data, c)
     learner = Learner(model, make(name, c), data.x_train, encoder=enc, batch_size=c["batch_size"], lr=c["lr"],
-                      enc_lr=c["enc_lr"], seed=c["seed"], device="cpu", callbacks=[Eval()], progress=False)
+                      enc_lr=c["enc_lr"], sigma_lr=c["sigma_lr"], seed=c["seed"], device="cpu", callbacks=[Eval()],
+                      progress=False)
     learner.fit(10 ** 7)
     secs = [r["seconds"] for r in learner.history]
     per_it = [b - a for a, b in zip([0.0] + secs[:-1], secs)]
@@ -88,14 +92,14 @@ def train(name, data, c, root, dt, max_seconds, n_eval, target=None):
 
 def run(quick=False, suffix="", budget=None, cap=None, n_evals=None, n_eval=None, impl=None):
     t0 = time.perf_counter()
-    implementation = use_sampler(impl)  # LPC's sampler from another samplers.py (before/after comparisons)
+    used = use_sampler(impl)  # LPC's sampler from another samplers.py (before/after comparisons)
     set_threads()
     budget = budget or (15.0 if quick else 50.0)
     cap = cap or 4.0
     n_evals = n_evals or (4 if quick else 10)
     n_eval = n_eval or (500 if quick else 1000)
     res = header("cost_quality", quick)
-    res.update(description=__doc__.strip(), config=CONFIG, implementation=implementation, vae_budget_seconds=budget, lpc_cap=cap,
+    res.update(description=__doc__.strip(), config=CONFIG, **used, vae_budget_seconds=budget, lpc_cap=cap,
                eval_every_seconds=budget / n_evals, n_eval_samples=n_eval, fid="domain (mnist classifier)")
     from lpc_book.data import load_dataset, dev_data_root
     root = dev_data_root()

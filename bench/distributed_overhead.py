@@ -1,5 +1,7 @@
 """Data-parallel overhead: wall-clock per SGD iteration of the same LPC training run on 1 process and on N processes
-(torchrun, gloo on CPU), through `lpc_book.experiment.make_learner` and `lpc_book.distributed.fit_distributed`.
+(torchrun, gloo on CPU), through `lpc_book.experiment.make_learner` and `lpc_book.distributed.fit_distributed`, with the
+parameters of the main experiment (`lpc_book.params.check_experiment("lpc_vs_baselines", ...)`: its defaults, e.g. the
+preconditioned sampler and 20 iterations of step-size adaptation, except the sizes set below).
 
 Per-iteration times come from the learner's history (`seconds` is the training clock of rank 0, evaluation and
 checkpoint writes excluded); the first `--warmup` iterations are dropped and the median of the rest is reported,
@@ -18,9 +20,10 @@ from pathlib import Path
 import torch
 from common import set_threads, header, footer, summary, write_json
 
-from lpc_book.experiment import TRAINING_PARAMS, make_learner, method_for, load_data
-from lpc_book.runs import COMMON_PARAMS
-from lpc_book.distributed import fit_distributed, data_fingerprint
+from lpc_book.params import check_experiment
+from lpc_book.methods import make_method
+from lpc_book.experiment import make_learner, load_data, data_fingerprint
+from lpc_book.distributed import fit_distributed
 
 
 def per_iteration(history, warmup):
@@ -40,30 +43,30 @@ def main():
     if a.quick: a.iterations, a.warmup = 10, 2
     t0 = time.perf_counter()
     res = header("distributed", a.quick)
-    P = {**{k: v.default for k, v in {**COMMON_PARAMS, **TRAINING_PARAMS}.items()},
-         **dict(dataset="digits", n_train=None, latent_dim=16, width=16, batch_size=64, n_steps=10, step_size=0.01,
-                device="cpu", iterations=a.iterations, checkpoint_every=10 ** 6)}
+    P = check_experiment("lpc_vs_baselines", dict(
+        method=[a.method], dataset="digits", n_train=None, latent_dim=16, width=16, batch_size=64, n_steps=10,
+        step_size=0.01, device="cpu", iterations=a.iterations, checkpoint_every=10 ** 6))
     res["config"] = dict(method=a.method, **{k: P[k] for k in ("dataset", "latent_dim", "width", "batch_size", "n_steps",
-                                                               "step_size", "precondition", "warm_start")},
+                                                               "step_size", "sampler", "adapt_steps", "warm_start")},
                          iterations=a.iterations, warmup=a.warmup)
     data = load_data(P)
-    meth = method_for(a.method, P)
+    meth = lambda: make_method(a.method, P)  # a fresh one per learner: LPC keeps its step-size adaptation's state
     runs = {}
     for threads in (1, 2):
         set_threads(threads)
-        lrn = make_learner(P, data, meth, progress=False).fit(a.iterations)
+        lrn = make_learner(P, data, meth(), progress=False).fit(a.iterations)
         runs[f"1 process, {threads} thread{'s' if threads > 1 else ''}"] = dict(
             processes=1, threads=threads, per_iteration=summary(per_iteration(lrn.history, a.warmup)),
             training_seconds=lrn.cost["seconds"])
     set_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         w0 = time.perf_counter()
-        fit_distributed("lpc_book.distributed:experiment_learner",
-                        dict(params=P, method=meth.config(), fingerprint=data_fingerprint(data)), a.nproc,
+        fit_distributed("lpc_book.experiment:experiment_learner",
+                        dict(params=P, method=meth().config(), fingerprint=data_fingerprint(data)), a.nproc,
                         Path(tmp) / "ckpt.pt", a.iterations, checkpoint_every=10 ** 6, device="cpu", progress=False,
                         echo=False)
         wall = time.perf_counter() - w0
-        lrn = make_learner(P, data, meth, progress=False).load_checkpoint(Path(tmp) / "ckpt.pt")
+        lrn = make_learner(P, data, meth(), progress=False).load_checkpoint(Path(tmp) / "ckpt.pt")
     runs[f"{a.nproc} processes (torchrun, gloo), 1 thread each"] = dict(
         processes=a.nproc, threads=1, per_iteration=summary(per_iteration(lrn.history, a.warmup)),
         training_seconds=lrn.cost["seconds"], launch_wall_seconds=wall, launch_overhead_seconds=wall - lrn.cost["seconds"])

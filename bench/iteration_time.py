@@ -20,7 +20,7 @@ def main():
     ap.add_argument("--impl", help="path of another samplers.py whose langevin LPC should use")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    implementation = use_sampler(a.impl)  # LPC's sampler from another samplers.py (before/after comparisons)
+    used = use_sampler(a.impl)  # LPC's sampler from another samplers.py (before/after comparisons)
     if a.quick: a.repeats = 1
     set_threads(a.threads)
     from lpc_book.data import load_dataset, dev_data_root
@@ -42,7 +42,7 @@ def main():
             t = time.perf_counter(); l.fit(n); ts.append((time.perf_counter() - t) / n)
         return summary(ts) | dict(iterations_each=n, decoder_params=npar)
     res = header("iteration_time", a.quick)
-    res.update(description=__doc__.strip(), implementation=implementation, batch_size=64, data=src, results={})
+    res.update(description=__doc__.strip(), **used, batch_size=64, data=src, results={})
     res["results"]["vae"] = per_iter(make_method("vae"), 10)
     for k in a.steps:
         res["results"][f"lpc_K{k}"] = per_iter(make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned",

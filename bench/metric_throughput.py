@@ -1,16 +1,16 @@
-"""Metric throughput: seconds for one `lpc_book.metrics.sample_quality` call computing FID only.
+"""Metric throughput: seconds for one `lpc_book.quality.sample_quality` call computing FID only.
 
 * domain-FID of 10,000 generated 28x28 images against the MNIST test split (features of the project's MNIST
   classifier),
 * Inception-FID of 1,000 generated images against 1,000 images of the same split (torch-fidelity's InceptionV3 with
-  its batch norm folded into the convolutions and channels-last activations, `lpc_book.metrics.register_fused_inception`;
+  its batch norm folded into the convolutions and channels-last activations, `lpc_book.quality.register_fused_inception`;
   `--unfused` times torch-fidelity's own module; the images are upsampled to 299x299 RGB inside the extractor).
 
 The generated images are decoder samples of a fresh (untrained) MNIST model, new for each repetition, so that no
 feature cache can help; the reference statistics are cached by torch-fidelity after the first call, which is the
 steady state of training-time evaluation, so a first call with 100 generated images is a discarded warm-up (its time,
 which includes the reference's features when they were not cached yet, is recorded apart).
-Needs ../shared/data (MNIST) and, for Inception, its weights (see `lpc_book.metrics.inception_weights`); a missing
+Needs ../shared/data (MNIST) and, for Inception, its weights (see `lpc_book.quality.inception_weights`); a missing
 piece is recorded as skipped.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _samples(n, seed):
 
 
 def _one(extractor, n, reps, root, fused=True, n_reference=None):
-    from lpc_book.metrics import sample_quality
+    from lpc_book.quality import sample_quality
     times, fids, first = [], [], None
     for r in range(reps + 1):
         x = _samples(n if r else 100, 1000 * r)  # r = 0: a small warm-up call that caches the reference statistics

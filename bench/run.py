@@ -7,12 +7,15 @@
     python bench/run.py --before 399e23b     # the "before" figures: samplers.py of that commit (with the extra
                                              # energy pass LPC then made for its logged loss) and torch-fidelity's
                                              # own Inception module, into NAME_before.json
+    python bench/run.py --paired 17556df     # the sampler's own cost per step of that commit's samplers.py and of
+                                             # the current one, interleaved in one process (step_overhead_paired.json:
+                                             # the before/after figure under one load; a few minutes)
     python bench/run.py --readme             # only regenerate README.md from the JSON files
 
 Each benchmark runs in its own process with one torch thread (set LPC_BENCH_THREADS to change it).
 """
 from __future__ import annotations
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,20 +39,44 @@ def _machine(r):
             f"{r['started']}{' (quick)' if r.get('quick') else ''}")
 
 
+# evaluations of a chain of K moves by the samplers before the redesign (z_0..z_{K-1}); JSON files written since
+# record their own counts (`evaluations`, see bench/common.py), the current sampler's being K + 1 full for ULA /
+# preconditioned, 1 + K full and K z-only for MALA, K + 1 z-only without params
+OLD_EVALS = {"ula": lambda K: (K, 0), "preconditioned": lambda K: (K, 0), "mala": lambda K: (K, K),
+             "ula_sample": lambda K: (0, K), "mala_sample": lambda K: (0, K + 1)}
+
+
+def _evals(c, v):
+    "(full, z-only) evaluations per chain of variant v in configuration c."
+    e = c.get("evaluations", {}).get(v)
+    return (e["full"], e["z"]) if e else OLD_EVALS[v](c["K"])
+
+
 def _ref_min(c, v):
     "Minimum per-step time (ms) of the minimal work of variant v in configuration c."
     m = {n: c["per_step_ms"][n]["min"] for n in ("bare_full", "bare_z")}
-    return {"ula": m["bare_full"], "preconditioned": m["bare_full"], "mala": m["bare_full"] + m["bare_z"],
-            "ula_sample": m["bare_z"], "mala_sample": m["bare_z"] * (c["K"] + 1) / c["K"]}[v]
+    full, z = _evals(c, v)
+    return (full * m["bare_full"] + z * m["bare_z"]) / c["K"]
 
 
-def _step_section(now, before):
+def _formula(c, v):
+    "The reference of variant v as text, e.g. '21/20 bare_full'."
+    K, (full, z) = c["K"], _evals(c, v)
+    term = lambda n, what: "" if not n else (what if n == K else f"{n}/{K} {what}")
+    return " + ".join(t for t in (term(full, "bare_full"), term(z, "bare_z")) if t)
+
+
+def _step_section(now, before, paired=None):
     out = ["## 1. Step overhead: one Langevin step against the bare decoder pass", "",
-           "Per-step time of `lpc_book.samplers.langevin` (K steps per call, `params=` for the learning variants) divided "
-           "by the per-step time of the minimal work it must do: the bare energy + backward (`bare_full`, w.r.t. z and "
-           "theta) for ULA and preconditioned ULA; `bare_full + bare_z` for MALA, which evaluates the current state "
-           "(theta-gradient) and the proposal (z only) on every accumulated step; `bare_z` for ULA without `params` "
-           "(sampling). Ideal 1.00, target <= 1.10. Each cell: median of the paired per-repetition wall-clock ratios "
+           "Per-step time of `lpc_book.samplers.langevin` (K moves per call, `params=` for the learning variants, theta's "
+           "gradient then added to `.grad` as LPC does) divided by the per-step time of the minimal work it must do, "
+           "counted in bare passes: the energy + backward w.r.t. z and theta (`bare_full`) and the energy + z-gradient "
+           "(`bare_z`). The current sampler evaluates z_0 and each of the K new states: (K+1)/K `bare_full` per move for "
+           "ULA and preconditioned ULA; (K+1)/K `bare_full` + `bare_z` for MALA (z_0 with theta, each proposal for z "
+           "only, the kept state again with theta); (K+1)/K `bare_z` without `params` (sampling). The samplers before "
+           "the redesign (399e23b, 17556df) left z_K unevaluated: `bare_full`, `bare_full + bare_z` for MALA, `bare_z` "
+           "for ULA sampling; each file's figures use its own counts (shown under the table). "
+           "Ideal 1.00, target <= 1.10. Each cell: median of the paired per-repetition wall-clock ratios "
            "[interquartile range] / ratio of the minimum times. On this machine the wall clock cannot resolve a few "
            "percent: even idle, the same bare pass varies by a factor of 1.2 to 2.6 between repetitions (the "
            "max/min column) and by over 60% between processes, so single ratios swing by 10-20% either way and "
@@ -65,7 +92,11 @@ def _step_section(now, before):
             out.append(f"| {c['name']} | {c['decoder_params']:,} | {c['K']} | {c['reps']} | "
                        f"{c['per_step_ms']['bare_full']['median']:.2f} ({c['per_step_ms']['bare_full']['max'] / c['per_step_ms']['bare_full']['min']:.2f}) | "
                        + " | ".join(cells) + " |")
-        out.append("")
+        c0, b0 = now["configs"][0], (before or {}).get("configs", [None])[0]
+        f_now = "; ".join(f"{v}: {_formula(c0, v)}" for v in variants)
+        f_before = "; ".join(f"{v}: {_formula(b0, v)}" for v in variants if v in b0["ratio"]) if b0 else None
+        out += ["", f"Reference per move at K = {c0['K']}: {f_now}" +
+                (f" (before: {f_before})" if f_before and f_before != f_now else "") + ".", ""]
         import statistics
         rows = [("median over configurations, paired wall ratio", lambda r, v: statistics.median(c["ratio"][v]["median"] for c in r["configs"])),
                 ("median over configurations, ratio of minima", lambda r, v: statistics.median(c["ratio_of_min"][v] for c in r["configs"])),
@@ -86,7 +117,8 @@ def _step_section(now, before):
     syn_now, syn_before = now.get("synthetic"), (before or {}).get("synthetic")
     if syn_now:
         out += ["The sampler's own cost per step: `langevin` on an energy that costs almost nothing (B = 64, d = 16, one "
-                "parameter) minus the bare pass on the same energy, CPU microseconds per step (minimum / median over "
+                "parameter) minus the bare passes it must make on the same energy (its own evaluation count, as above), "
+                "CPU microseconds per step (minimum / median over "
                 f"{syn_now['reps']} repetitions of {syn_now['n_calls']} calls of K = {syn_now['K']} steps). "
                 "Divide by a decoder's bare ms/step to get the overhead it adds on that decoder.", "",
                 "| variant | " + ("before (us/step) | after (us/step) |" if syn_before else "us/step |"),
@@ -98,8 +130,41 @@ def _step_section(now, before):
                 out.append(f"| {v} | {ob['min']:.0f} / {ob['median']:.0f} | {a} |")
             else: out.append(f"| {v} | {a} |")
         out.append("")
+        if syn_before: out += ["Before and after were measured in different processes, at different times: absolute "
+                               "microseconds follow the machine's load (a busy second core roughly doubles or triples "
+                               "them), so implementations compare under one load only in a paired run (`bench/run.py "
+                               "--paired REV`" + (", below" if paired else "") + ").", ""]
     out += [f"Machine (after): {_machine(now)}."] + ([f"Machine (before): {_machine(before)}."] if before else []) + [""]
     return out
+
+
+def _paired_section(r):
+    "The sampler's own cost per step, two implementations interleaved in one process (step_overhead.py --paired)."
+    s = r["synthetic"]
+    imp = s["implementations"]
+    out = ["### The sampler's own cost, before and after in one process", "",
+           f"`step_overhead.py --paired`: before = `{_short(imp['before']['path'])}` ({imp['before']['api']} API), after = "
+           f"`{_short(imp['after']['path'])}` ({imp['after']['api']} API), on the synthetic energy above, every block "
+           f"interleaved in a rotating order, {s['reps']} repetitions of {s['n_calls']} calls of K = {s['K']} moves, "
+           "CPU time. Own cost = per-step time minus the bare passes of that implementation's own evaluation count, from "
+           "the same repetition's bare timings. Cells: minimum over repetitions / paired median [IQR]; ratio: "
+           "after / before, median of the per-repetition ratios [IQR], and the ratio of the minima.", "",
+           "| variant | before (us/step) | after (us/step) | after / before, paired | after / before, of minima |",
+           "|---|---|---|---|---|"]
+    cell = lambda o: f"{o['min']:.0f} / {o['paired']['median']:.0f} [{o['paired']['q25']:.0f}, {o['paired']['q75']:.0f}]"
+    for v in s["variants"]:
+        q = s["ratio_to_first"]["after"][v]
+        out.append(f"| {v} | {cell(s['own_us']['before'][v])} | {cell(s['own_us']['after'][v])} | "
+                   f"{q['paired']['median']:.2f} [{q['paired']['q25']:.2f}, {q['paired']['q75']:.2f}] | {q['of_min']:.2f} |")
+    bf = s["per_step_us"]["bare_full"]
+    out += ["", f"Bare pass on this energy: {bf['min']:.0f} us (minimum), {bf['median']:.0f} us (median) per evaluation. "
+            f"Machine: {_machine(r)}.", ""]
+    return out
+
+
+def _short(path):
+    m = re.search(r"samplers_([0-9a-f]{7,40})\.py", str(path))
+    return f"samplers.py of {m.group(1)}" if m else str(path)
 
 
 def _cq_section(r, b=None):
@@ -141,8 +206,17 @@ def _cq_section(r, b=None):
                 f"{b['lpc_seconds_to_target']:.0f} s): time ratio {b['time_ratio']:.2f}, iteration ratio "
                 f"{b['iteration_ratio']:.3f} ({b['ratio_kind']}). Differences between the two runs are dominated by the "
                 f"machine's load (load average {b.get('loadavg_start')} vs {r.get('loadavg_start')}): the sampler's own "
-                "cost is well under 1% of an LPC iteration here.", ""]
+                "cost is well under 1% of an LPC iteration here." + _evals_note(b, r), ""]
     return out
+
+
+def _evals_note(before, after):
+    "What differs in the work of LPC's chain when the two runs used samplers of different APIs."
+    b, a = (before or {}).get("sampler_api", "old"), (after or {}).get("sampler_api", "old")
+    if b == a: return ""
+    return (f" The two runs' chains differ in work by design: the {'before' if b == 'new' else 'after'} sampler evaluates "
+            "z_0 and each of the K new states (K + 1 decoder passes with theta's gradient per chain), the other "
+            "z_0..z_{K-1} (K).")
 
 
 def _metric_rows(r, label):
@@ -158,9 +232,9 @@ def _metric_rows(r, label):
 
 
 def _metric_section(r, before=None):
-    out = ["## 3. Metric throughput (`lpc_book.metrics.sample_quality`, FID only)", "",
+    out = ["## 3. Metric throughput (`lpc_book.quality.sample_quality`, FID only)", "",
            "Before: torch-fidelity's own Inception module. After: the same weights with batch norm folded into the "
-           "convolutions and channels-last activations (`lpc_book.metrics.register_fused_inception`; features equal "
+           "convolutions and channels-last activations (`lpc_book.quality.register_fused_inception`; features equal "
            "to about 1e-5). The domain-FID path did not change.", "",
            "| | metric | generated | reference | seconds (median [min, max]) | images/s | warm-up call, 100 images (s) |",
            "|---|---|---|---|---|---|---|"]
@@ -183,7 +257,8 @@ def _iter_section(r, before=None):
         b = (before or {}).get("results", {}).get(k)
         out.append(f"| {k} | " + (f"{cell(b) if b else '—'} | " if before else "") + f"{cell(v)} |")
     if before: out += ["", "The VAE's code path did not change between the two runs: its difference is the machine's run-to-run "
-                       "variation, which is larger than the sampler's saving per iteration (below 1 ms at K = 10)."]
+                       "variation, which is larger than the sampler's saving per iteration (below 1 ms at K = 10)."
+                       + _evals_note(before, r)]
     out += ["", f"Machine (after): {_machine(r)}."] + ([f"Machine (before): {_machine(before)}."] if before else [])
     return out + [""]
 
@@ -217,10 +292,16 @@ def _headline(so, so_b, cq, cq_b, mt, mt_b):
                         f"{pair(bs, v['seconds']['median'], lambda x: f'{x:.1f}')} |")
     if not rows: return []
     return (["## The three figures (before -> after the optimisation)", "",
-             "Before: `lpc_book/samplers.py` of commit " + f"`{_before_rev(so_b)}`" + " (with the extra energy pass LPC "
-             "then made for its logged loss) and torch-fidelity's own Inception module (`make bench-before`). After: "
+             "Before: `lpc_book/samplers.py` of commit " + f"`{_before_rev(so_b)}`" +
+             (" (with the extra energy pass LPC then made for its logged loss)" if _loss_pass(so_b, cq_b) else "") +
+             " and torch-fidelity's own Inception module (`make bench-before`). After: "
              "this commit (`make bench`). Details in the sections below.", "",
              "| figure | value |", "|---|---|"] + rows + [""])
+
+
+def _loss_pass(*runs):
+    "Did the 'before' sampler report no final energy (LPC then paid one more energy pass)? Files without the record: 399e23b's."
+    return any(r.get("loss_pass", True) for r in runs if r)
 
 
 def _before_rev(r):
@@ -236,9 +317,11 @@ def render_readme() -> str:
              "JSON holds every repetition, the machine (platform, CPU model, cores), torch version, thread count and "
              "the load average. All benchmarks run with `torch.set_num_threads(1)`.", ""]
     r = {n + s: _load(n + s) for n in BENCHMARKS for s in ("", "_before")}  # each file read once
+    paired = _load("step_overhead_paired")
     lines += _headline(r["step_overhead"], r["step_overhead_before"], r["cost_quality"], r["cost_quality_before"],
                        r["metric_throughput"], r["metric_throughput_before"])
-    if r["step_overhead"]: lines += _step_section(r["step_overhead"], r["step_overhead_before"])
+    if r["step_overhead"]: lines += _step_section(r["step_overhead"], r["step_overhead_before"], paired)
+    if paired: lines += _paired_section(paired)
     if r["cost_quality"]: lines += _cq_section(r["cost_quality"], r["cost_quality_before"])
     if r["metric_throughput"]: lines += _metric_section(r["metric_throughput"], r["metric_throughput_before"])
     if r["iteration_time"]: lines += _iter_section(r["iteration_time"], r["iteration_time_before"])
@@ -254,31 +337,44 @@ def write_readme() -> Path:
     return dest
 
 
+def _samplers_of(rev, flag):
+    "lpc_book/samplers.py of git revision `rev`, written to a temporary samplers_REV.py."
+    try: src = subprocess.check_output(["git", "show", f"{rev}:lpc_book/samplers.py"], cwd=HERE.parent, text=True)
+    except (subprocess.CalledProcessError, OSError) as e:
+        sys.exit(f"{flag} {rev}: cannot read lpc_book/samplers.py at that revision with git ({e})")
+    impl = Path(tempfile.mkdtemp(prefix="lpc_bench_")) / f"samplers_{rev}.py"
+    impl.write_text(src)
+    return impl
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke-sized runs")
     ap.add_argument("--only", action="append", choices=list(BENCHMARKS), help="run only this benchmark (repeatable)")
     ap.add_argument("--suffix", default="", help="suffix of the JSON names, e.g. _before")
     ap.add_argument("--readme", action="store_true", help="only regenerate README.md")
+    ap.add_argument("--paired", metavar="REV", help="measure the sampler's own cost per step of lpc_book/samplers.py of "
+                    "git revision REV against the current one, interleaved in one process (step_overhead_paired.json); "
+                    "alone, unless --only names benchmarks to run as well")
     ap.add_argument("--before", metavar="REV", help="benchmark the state before the optimisation: lpc_book/samplers.py "
                     "of git revision REV and the unfused Inception (suffix _before unless --suffix is given)")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    failed, extra = [], {}
+    failed, extra, suffix = [], {}, a.suffix
+    paired = _samplers_of(a.paired, "--paired") if a.paired else None
     if a.before:
-        try: src = subprocess.check_output(["git", "show", f"{a.before}:lpc_book/samplers.py"], cwd=HERE.parent, text=True)
-        except (subprocess.CalledProcessError, OSError) as e:
-            sys.exit(f"--before {a.before}: cannot read lpc_book/samplers.py at that revision with git ({e})")
-        impl = Path(tempfile.mkdtemp(prefix="lpc_bench_")) / f"samplers_{a.before}.py"
-        impl.write_text(src)
+        impl = _samplers_of(a.before, "--before")
         a.suffix = a.suffix or "_before"
         extra = {"step_overhead": ["--impl", str(impl)], "cost_quality": ["--impl", str(impl)],
                  "iteration_time": ["--impl", str(impl)], "metric_throughput": ["--unfused"]}
     if not a.readme:
-        for name in a.only or list(BENCHMARKS):
+        jobs = [(name, [str(HERE / BENCHMARKS[name]), "--suffix", a.suffix] + extra.get(name, []))
+                for name in a.only or (() if paired else list(BENCHMARKS))]
+        if paired: jobs.append(("step_overhead_paired", [str(HERE / "step_overhead.py"), "--paired", str(paired),
+                                                         "--suffix", suffix]))
+        for name, args in jobs:
             print(f"== {name}", flush=True)
-            cmd = ([sys.executable, str(HERE / BENCHMARKS[name])] + (["--quick"] if a.quick else []) +
-                   ["--suffix", a.suffix] + extra.get(name, []))
+            cmd = [sys.executable, *args] + (["--quick"] if a.quick else [])
             t = time.perf_counter()
             rc = subprocess.call(cmd, cwd=HERE.parent, env={**os.environ, "PYTHONHASHSEED": "0"})
             print(f"== {name}: {'ok' if rc == 0 else f'FAILED (exit {rc})'} in {time.perf_counter() - t:.0f} s", flush=True)

@@ -26,7 +26,7 @@ def count_params(module:nn.Module, # any module
     "Number of (trainable) parameters of `module`."
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
 
-# %% ../nbs/01_models.ipynb #8cd8c634
+# %% ../nbs/01_models.ipynb #67edac66
 class StandardNormal(nn.Module):
     "The prior N(0, I) on R^dim."
     def __init__(self, dim:int, # latent dimension d
@@ -45,6 +45,11 @@ class StandardNormal(nn.Module):
                generator:torch.Generator|None=None, # source of randomness
               )->Tensor: # (n, dim)
         return torch.randn(n, self.dim, generator=generator, device=self._ref.device, dtype=self._ref.dtype)
+
+    def from_noise(self, eps:Tensor, # standard normal draws (n, dim)
+                  )->Tensor: # prior draws (n, dim): for N(0, I), eps itself
+        "The prior draw made from standard normal noise (the methods draw the noise through `lpc_book.parallel.Noise`)."
+        return eps
 
     def extra_repr(self): return f"dim={self.dim}"
 

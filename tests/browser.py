@@ -20,12 +20,17 @@ def find_chromium(install=True):
 def _free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
+# Resolve no host name but localhost: a page that asks for a remote file still issues the request (and the
+# DevTools protocol reports it) but it fails at once, so nothing leaves the machine and nothing waits on a timeout.
+NO_REMOTE = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
+
 class Browser:
-    def __init__(self, exe, width=1280, height=900):
+    def __init__(self, exe, width=1280, height=900, no_remote=True):
         import websocket
         self.profile = tempfile.mkdtemp(prefix="lpc-chromium-")
         self.port = _free_port()
-        self.proc = subprocess.Popen([exe, *FLAGS, f"--user-data-dir={self.profile}",
+        self.events = []  # DevTools events (messages without an id) since the last goto()
+        self.proc = subprocess.Popen([exe, *FLAGS, *([NO_REMOTE] if no_remote else []), f"--user-data-dir={self.profile}",
                                       f"--remote-debugging-port={self.port}", f"--window-size={width},{height}",
                                       "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
@@ -42,12 +47,37 @@ class Browser:
         self.i += 1; mid = self.i
         self.ws.send(json.dumps(dict(id=mid, method=method, params=params)))
         while True:
-            msg = json.loads(self.ws.recv())
+            msg = self._recv()
             if msg.get("id") == mid:
                 if "error" in msg: raise RuntimeError(f"{method}: {msg['error']}")
                 return msg.get("result", {})
 
+    def _recv(self):
+        msg = json.loads(self.ws.recv())
+        if "method" in msg and "id" not in msg: self.events.append(msg)
+        return msg
+
+    def record_network(self):
+        "Start reporting the page's network requests (see `requests`)."
+        self.call("Network.enable")
+
+    def drain(self, quiet=0.3, timeout=5):
+        "Collect pending events until none arrives for `quiet` seconds (at most `timeout` seconds)."
+        import websocket
+        t0 = time.time()
+        self.ws.settimeout(quiet)
+        try:
+            while time.time() - t0 < timeout:
+                try: self._recv()
+                except websocket.WebSocketTimeoutException: break
+        finally: self.ws.settimeout(60)
+
+    def requests(self):
+        "URLs of every request the page made since the last goto() (`Network.requestWillBeSent`), in order."
+        return [e["params"]["request"]["url"] for e in self.events if e["method"] == "Network.requestWillBeSent"]
+
     def goto(self, url, timeout=30):
+        self.events = []
         self.call("Page.navigate", url=url)
         t0 = time.time()
         while time.time() - t0 < timeout:

@@ -10,8 +10,9 @@ import torch
 from torch import nn
 from conftest import ROOT
 
-from lpc_book.distributed import fit_distributed, data_fingerprint
-from lpc_book.methods import make_method, LPC, VAE
+from lpc_book.distributed import fit_distributed
+from lpc_book.experiment import data_fingerprint
+from lpc_book.methods import make_method, LPC, VAE, IWAE
 from lpc_book.models import PPCA, GaussianEncoder
 from lpc_book.training import Learner
 from lpc_book.samplers import LangevinDivergenceError
@@ -20,7 +21,7 @@ D, d, N, B = 6, 2, 64, 16 # PPCA data size, latent size, examples, global batch
 ITERS, CKPT_EVERY, FAIL_AT = 6, 3, 3 # straight run length; checkpoint period; iteration at which rank 1 diverges
 
 
-def ppca_learner(method:dict, poison:int|None=None, device="cpu", progress=False)->Learner:
+def ppca_learner(method:dict, poison:int|None=None, device="cpu", progress=False, D=D, d=d)->Learner:
     """PPCA data (a float tensor), a PPCA model and a linear Gaussian encoder, built the same way on every process.
     poison=t puts a NaN into the first example of rank 1's shard of minibatch t (epoch 0), so that rank 1's chains,
     and only rank 1's, diverge at training iteration t."""
@@ -101,8 +102,8 @@ def _procs_mentioning(text):
 def test_failure_on_one_rank_then_resume(straight, tmp_path):
     """Rank 1's chains diverge at iteration FAIL_AT: every process stops, the error is recorded once, and resuming from
     the last checkpoint (clean data) reproduces the straight run bitwise."""
-    from lpc_book.runs import start_run, COMMON_PARAMS, Run
-    run = start_run("dist_test", {k: p.default for k, p in COMMON_PARAMS.items()} | {"out_dir": str(tmp_path / "runs")})
+    from lpc_book.runs import start_run, Run
+    run = start_run("lpc_vs_baselines", {"out_dir": str(tmp_path / "runs")})
     ckpt = tmp_path / "ckpt" / "lpc.pt"
     t0 = time.time()
     with pytest.raises(LangevinDivergenceError) as info:
@@ -130,20 +131,33 @@ def test_failure_on_one_rank_then_resume(straight, tmp_path):
 def test_vae_two_processes_match_one(env_tests):
     """The VAE through `lpc_book.experiment.train` with nproc=2, as `lpc-book run --nproc 2` trains it (conv nets on
     the digits, the experiments' own factory), with an EveryN callback replayed on snapshots afterwards."""
-    from lpc_book.experiment import TRAINING_PARAMS, method_for, load_data, train
+    from lpc_book.experiment import load_data, train
+    from lpc_book.params import check_experiment
     from lpc_book.training import EveryN
-    from lpc_book.runs import COMMON_PARAMS
-    P = {**{k: v.default for k, v in {**COMMON_PARAMS, **TRAINING_PARAMS}.items()},
-         **dict(latent_dim=4, width=8, batch_size=32, n_train=256, device="cpu", iterations=4)}
+    P = check_experiment("lpc_vs_baselines", dict(latent_dim=4, width=8, batch_size=32, n_train=256, device="cpu", iterations=4))
     data = load_data(P)
     seen = {1: [], 2: []}
     def probe(n): return EveryN(2, lambda l: seen[n].append((l.iteration, l.seconds, copy.deepcopy(l.model))))
-    one = train(P, data, method_for("vae", P), "vae", callbacks=[probe(1)], progress=False)
+    one = train(P, data, make_method("vae", P), "vae", callbacks=[probe(1)], progress=False)
     t0 = time.time()
-    two = train({**P, "nproc": 2}, data, method_for("vae", P), "vae", callbacks=[probe(2)], progress=False)
+    two = train({**P, "nproc": 2}, data, make_method("vae", P), "vae", callbacks=[probe(2)], progress=False)
     print(f"VAE 2-process run: {time.time() - t0:.1f} s")
     assert max_diff(one.model, two.model) < TOL and max_diff(one.encoder, two.encoder) < TOL
     assert two.cost["processes"] == 2 and two.cost["encoder_grad_evals"] == 2 * one.cost["encoder_grad_evals"]
     assert [s[0] for s in seen[2]] == [s[0] for s in seen[1]] == [2, 4]
     assert 0 < seen[2][0][1] < seen[2][1][1] <= two.cost["seconds"] < seen[2][1][1] + 0.1  # the training clock
     for a, b in zip(seen[1], seen[2]): assert max_diff(a[2], b[2]) < TOL  # the replayed states are the trained ones
+
+
+def test_draws_with_another_axis_of_the_shard_size_match_one(env_tests, tmp_path):
+    """IWAE with k = 8 importance samples and a latent of d = 8, on shards of b = 8 examples: its (k, b, d) draws
+    have three axes of the shard's length, and the noise source is told which one holds the examples (nothing is
+    guessed from the shape), so two processes still give the one-process run."""
+    cfg = IWAE(k=B // 2).config()
+    ckpt = tmp_path / "iwae.pt"
+    fit_distributed("test_distributed:ppca_learner", dict(method=cfg, D=10, d=B // 2), 2, ckpt, ITERS, device="cpu",
+                    progress=False)
+    two = ppca_learner(cfg, D=10, d=B // 2).load_checkpoint(ckpt)
+    one = ppca_learner(cfg, D=10, d=B // 2).fit(ITERS)
+    assert max_diff(one.model, two.model) < TOL and max_diff(one.encoder, two.encoder) < TOL
+    assert torch.equal(one.generator.get_state(), two.generator.get_state())

@@ -24,7 +24,11 @@ def test_smoke_run_folder(smoke_runs, exp):
     for f in run.iterdir(): assert f.stat().st_size < 2_000_000, f
     assert not list(run.glob("*.pt")), "checkpoints must stay out of the run folder"
     if exp == "lpc_vs_baselines":
-        assert {r["method"] for r in met["results"]} == {"lpc", "lpc_prior", "vae", "iwae", "pc", "abp", "lpc_mala"}
+        from lpc_book.methods import METHODS
+        assert {r["method"] for r in met["results"]} == set(METHODS)
+        for r in met["results"]:  # every row measured the same way: AIS log p(x) with its error, chains diagnosed
+            assert r["log_px_estimator"] == "ais" and r["log_px_se"] > 0, r
+            if r["method"] not in ("vae", "iwae"): assert "chain_accept_prob" in r and "flags" in r, r
         ev = met["eval"]
         assert ev["extractor"] == "domain" and ev["n_generated"] > 0 and ev["reference_split"] == "test"
 
@@ -33,7 +37,7 @@ def test_list_shows_runs(smoke_runs, env):
     assert r.stdout.count(" ok") >= 4
 
 BAD = [("dataset", "imagenet"), ("method", "gan"), ("method", "[lpc, gan]"), ("iterations", "-5"), ("iterations", "2.5"),
-       ("batch_size", "0"), ("n_steps", "abc"), ("step_size", "-0.1"), ("step_size", ".inf"), ("precondition", "maybe"),
+       ("batch_size", "0"), ("n_steps", "abc"), ("step_size", "-0.1"), ("step_size", ".inf"), ("sampler", "hmc"), ("adapt_steps", "-1"),
        ("warm_start", "kl"), ("seed", "-1"), ("device", "tpu"), ("eval_samples", "0"), ("fid_extractor", "clip"),
        ("latent_dim", "true"), ("width", "null"), ("n_train", "0"), ("lr", "0"), ("likelihood", "poisson"),
        ("beta", "1.5"), ("no_such_param", "1")]
@@ -70,7 +74,8 @@ def test_notebook_rejects_bad_parameter_in_first_cells(env, tmp_path, exp, name,
 
 def test_diverging_configuration_fails_with_typed_error(env, tmp_path):
     r = cli(["run", "lpc_vs_baselines", "--profile", "smoke", "--no-progress", "-p", "method", "[lpc]",
-             "-p", "step_size", "1e6", "-p", "precondition", "false", "-p", "out_dir", str(tmp_path)], env, check=False)
+             "-p", "step_size", "1e6", "-p", "sampler", "ula", "-p", "adapt_steps", "0", "-p", "out_dir", str(tmp_path)],
+            env, check=False)
     assert r.returncode == 1
     (run,) = runs_of(tmp_path, "lpc_vs_baselines")
     met = json.loads((run / "metrics.json").read_text())
@@ -101,7 +106,7 @@ def test_sigkill_then_resume(env, tmp_path):
             return rs[0] if rs else None
         _wait_for(lambda: killed_dir() is not None and (killed_dir() / "config.json").exists(), 300, "run folder")
         run = killed_dir()
-        ckdir = Path(json.loads((run / "config.json").read_text())["checkpoint_dir"])
+        ckdir = Path(env["LPC_BOOK_CACHE"]) / json.loads((run / "config.json").read_text())["checkpoint_dir"]
         _wait_for(lambda: (ckdir / "lpc.pt").exists(), 300, "first checkpoint")
         time.sleep(1.0)
         kernel_pid = json.loads((run / "metrics.json").read_text())["pid"]  # the kernel runs the training
@@ -130,6 +135,7 @@ def test_paper_profile_starts_on_cpu(env, tmp_path):
     np.savez(root / "celeba64_c148_s64.npz", xtr=x[:128], ytr=np.zeros(128, np.int64), xte=x[128:], yte=np.zeros(32, np.int64))
     r = cli(["run", "lpc_vs_baselines", "--profile", "paper", "--no-progress", "-p", "data_root", str(root),
              "-p", "method", "[lpc]", "-p", "iterations", "2", "-p", "n_steps", "3", "-p", "eval_samples", "8",
+             "-p", "ll_examples", "2", "-p", "ll_chains", "2", "-p", "ll_temps", "3", "-p", "bdmc_examples", "2",
              "-p", "fid_extractor", "inception", "-p", "out_dir", str(tmp_path / "runs")], env, timeout=900, check=False)
     (run,) = runs_of(tmp_path / "runs", "lpc_vs_baselines")
     met = json.loads((run / "metrics.json").read_text())

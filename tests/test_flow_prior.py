@@ -23,9 +23,9 @@ def smoke_run(smoke_runs):
 def test_smoke_metrics(smoke_run):
     met = json.loads((smoke_run / "metrics.json").read_text())
     assert met["status"] == "ok", met.get("error")
-    rows = {r["method"]: r for r in met["results"]}
-    assert set(rows) == {"flow_abp", "abp"}
-    assert rows["flow_abp"]["prior"] == "flow" and rows["abp"]["prior"] == "normal"
+    rows = {r["config"]: r for r in met["results"]}
+    assert set(rows) == {"abp_flow", "abp_normal"}
+    assert rows["abp_flow"]["prior"] == "flow" and rows["abp_normal"]["prior"] == "normal"
     for m, r in rows.items():
         assert r["status"] == "ok", (m, r.get("error"))
         for k in TASK_COLUMNS:
@@ -35,15 +35,16 @@ def test_smoke_metrics(smoke_run):
     assert met["eval"]["extractor"] == "domain" and met["eval"]["reference_split"] == "test"
     assert len(met["claims"]) == 8
     cfg = json.loads((smoke_run / "config.json").read_text())
-    assert cfg["params"]["profile"] == "smoke" and cfg["params"]["method"] == ["flow_abp", "abp"]
+    assert cfg["params"]["profile"] == "smoke" and cfg["params"]["method"] == ["abp"]
+    assert cfg["params"]["priors"] == ["flow", "normal"] and cfg["params"]["lr"] == 0.001  # the smoke profile's rate
 
-def test_smoke_files(smoke_run):
+def test_smoke_files(smoke_run, env):
     for name in FIGURES: assert (smoke_run / f"{name}.png").stat().st_size > 1000, name
-    assert (smoke_run / "history_flow_abp.csv").exists() and (smoke_run / "notebook.ipynb").exists()
+    assert (smoke_run / "history_abp_flow.csv").exists() and (smoke_run / "notebook.ipynb").exists()
     for f in smoke_run.iterdir(): assert f.stat().st_size < 2_000_000, f
     assert not list(smoke_run.glob("*.pt")), "checkpoints must stay out of the run folder"
-    ck = Path(json.loads((smoke_run / "config.json").read_text())["checkpoint_dir"])
-    assert {p.name for p in ck.glob("*.pt")} == {"flow_abp.pt", "abp.pt", "flow_abp_without_9.pt", "abp_without_9.pt"}
+    ck = Path(env["LPC_BOOK_CACHE"]) / json.loads((smoke_run / "config.json").read_text())["checkpoint_dir"]
+    assert {p.name for p in ck.glob("*.pt")} == {"abp_flow.pt", "abp_normal.pt", "abp_flow_without_9.pt", "abp_normal_without_9.pt"}
 
 def test_resume_reuses_checkpoints(smoke_run, env):
     "A resumed run loads each configuration's final checkpoint (no training left) and reproduces every number."
@@ -55,10 +56,10 @@ def test_resume_reuses_checkpoints(smoke_run, env):
     after = json.loads(met_path.read_text())
     assert after["status"] == "ok" and after["resumed"] is True
     for a, b in zip(before["results"], after["results"]):
-        for k in TASK_COLUMNS + ["sgd_iterations", "decoder_grad_evals"]: assert a[k] == b[k], (a["method"], k, a[k], b[k])
+        for k in TASK_COLUMNS + ["sgd_iterations", "decoder_grad_evals"]: assert a[k] == b[k], (a["config"], k, a[k], b[k])
 
 def test_cli_rejects_unknown_method(env, tmp_path):
-    r = cli(["run", "flow_prior", "-p", "method", "[flow_abp, vae]", "-p", "out_dir", str(tmp_path)], env, check=False)
+    r = cli(["run", "flow_prior", "-p", "method", "[abp, gan]", "-p", "out_dir", str(tmp_path)], env, check=False)
     assert r.returncode == 2 and "'method'" in r.stderr, r.stderr
     assert not list(tmp_path.iterdir())
 

