@@ -48,55 +48,134 @@ def main(argv:list[str]|None=None, # arguments (default: sys.argv[1:])
 def _version(args):
     print(lpc_book.__version__); return 0
 
-# %% ../nbs/10_cli.ipynb #a29751fc
+# %% ../nbs/10_cli.ipynb #b1d8771d
+def _add_launch_args(p):
+    "Options shared by `run` and `resume`: where the book is, and which launcher executes the runs."
+    p.add_argument("--root", default=None, metavar="PATH",
+                   help="the book's folder (default: $LPC_BOOK_ROOT, else the clone around the current folder)")
+    p.add_argument("--launcher", choices=("local", "slurm"), default="local",
+                   help="local: on this machine (default); slurm: one Slurm job per run, through submitit")
+    p.add_argument("--wait", action="store_true", help="with --launcher slurm: block until every job has ended")
+    g = p.add_argument_group("Slurm jobs (with --launcher slurm)")
+    g.add_argument("--slurm-partition", metavar="P", help="partition (default: the cluster's default)")
+    g.add_argument("--slurm-time", type=int, metavar="MIN", help="time limit per job in minutes (default 60); "
+                   "a job that reaches it is requeued and resumes from its checkpoint")
+    g.add_argument("--slurm-mem", type=float, metavar="GB", help="memory per job (default: the partition's)")
+    g.add_argument("--slurm-gpus-per-task", type=int, metavar="N", help="GPUs per job; the run trains on N processes")
+    g.add_argument("--slurm-cpus-per-task", type=int, metavar="N", help="CPUs per job (default: nproc)")
+    g.add_argument("--slurm-account", metavar="A"); g.add_argument("--slurm-qos", metavar="Q")
+    g.add_argument("--slurm-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other sbatch option, e.g. constraint=a100 (repeatable)")
+
 def _add_run_args(p):
     p.add_argument("experiment", help="experiment name (nbs/experiments/NAME.ipynb) or 'all'")
     p.add_argument("--profile", default="smoke", help="parameter profile: smoke, cpu, paper, or a YAML path")
     p.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="override one parameter (repeatable); VALUE is read as YAML (3, 1e-3, true, [lpc, vae])")
     p.add_argument("--nproc", type=int, default=1, help="processes for data-parallel training (torchrun)")
+    p.add_argument("--seeds", metavar="S,S,...", help="one run per seed of every experiment, e.g. 0,1,2")
+    p.add_argument("--jobs", type=int, metavar="N", help="runs at the same time: here, side by side with one thread "
+                   "each (default 1: one after another in this process); on Slurm, at most N jobs of the array")
     p.add_argument("--no-progress", action="store_true", help="no live progress bar")
+    _add_launch_args(p)
+
+def _slurm_options(args)->dict:
+    "The --slurm-* options given, as keyword arguments of `lpc_book.jobs.slurm_parameters`."
+    from lpc_book.runs import ParameterError
+    given = {k: v for k, v in dict(partition=args.slurm_partition, time_min=args.slurm_time, mem_gb=args.slurm_mem,
+                                   gpus_per_task=args.slurm_gpus_per_task, cpus_per_task=args.slurm_cpus_per_task,
+                                   account=args.slurm_account, qos=args.slurm_qos).items() if v is not None}
+    if (given or args.slurm_option) and args.launcher != "slurm":
+        raise ParameterError("the --slurm-* options need --launcher slurm")
+    bad = [o for o in args.slurm_option if "=" not in o.strip("=")]
+    if bad: raise ParameterError(f"--slurm-option {bad[0]!r}: expected KEY=VALUE, e.g. constraint=a100")
+    opts = dict(o.split("=", 1) for o in args.slurm_option)
+    return {**given, **({"options": opts} if opts else {})}
 
 def _report(run):
-    err = run.metrics.get("error") or {}
-    line = f"{run.experiment}/{run.id}: {run.status}"
-    if err: line += f" ({err.get('type')}: {err.get('message')})"
-    print(line, flush=True)
+    from lpc_book.jobs import run_line
+    print(run_line(run), flush=True)
     return 0 if run.status == "ok" else 1
+
+def _submit(runs, slurm, root, args):
+    "Submit queued runs to Slurm; print their jobs; with --wait, block until they end."
+    from lpc_book import jobs as J
+    try: runs = J.submit_slurm(runs, slurm, root, jobs=getattr(args, "jobs", None))
+    except J.SlurmError as e:
+        print(f"lpc-book: {e}", file=sys.stderr); return 1
+    for r in runs: print(f"{r.experiment}/{r.id}: Slurm job {r.config['launcher']['job_id']} (log {r.config['launcher']['log']})")
+    if not args.wait:
+        print("submitted; follow them with `lpc-book list`", flush=True); return 0
+    return int(any(t.status != "ok" for t in J.wait_runs(runs)))
 
 @command("run", "run an experiment notebook (or all of a profile's) through papermill into runs/", _add_run_args)
 def _run(args):
-    from lpc_book.runs import run_experiment, profile_entries, profile_params, parse_value, ParameterError
-    overrides = {k: parse_value(v) for k, v in args.param}
-    if args.nproc != 1: overrides["nproc"] = args.nproc
+    from lpc_book.runs import run_experiment, profile_params, parse_value, ParameterError
+    from lpc_book import jobs as J
     try:
-        entries = profile_entries(args.profile) if args.experiment == "all" else [(args.experiment, {})]
-        for n, o in entries: profile_params(n, args.profile, {**o, **overrides})  # check every set before running any
+        root = J.book_root(args.root)
+        overrides = {k: parse_value(v) for k, v in args.param}
+        if args.nproc != 1: overrides["nproc"] = args.nproc
+        slurm = _slurm_options(args)
+        if slurm.get("gpus_per_task") and "nproc" not in overrides: overrides["nproc"] = slurm["gpus_per_task"]
+        if args.jobs is not None and args.jobs < 1: raise ParameterError(f"--jobs {args.jobs}: expected an integer >= 1")
+        plan = J.plan_runs(args.experiment, args.profile, overrides, J.parse_seeds(args.seeds) if args.seeds else None, root)
+        if args.launcher == "slurm":  # Slurm's own answer, before any folder exists
+            J.check_slurm(slurm, {profile_params(n, args.profile, o, root).get("nproc", 1) for n, o in plan})
     except ParameterError as e:
         print(f"lpc-book run: {e}", file=sys.stderr); return 2
+    if args.launcher == "slurm":
+        return _submit([J.queue_run(n, args.profile, o, root, "slurm") for n, o in plan], slurm, root, args)
+    if (args.jobs or 1) > 1:
+        runs = J.run_local([J.queue_run(n, args.profile, o, root) for n, o in plan], args.jobs, root)
+        return int(any(r.status != "ok" for r in runs))
     code = 0
-    for n, o in entries:
+    for n, o in plan:
         print(f"== {n} (profile {args.profile}{', ' + str(o) if o else ''})", flush=True)
-        code |= _report(run_experiment(n, args.profile, {**o, **overrides}, progress=not args.no_progress))
+        code |= _report(run_experiment(n, args.profile, o, progress=not args.no_progress, root=root))
     return code
 
-@command("list", "list runs and their status (ok, failed, running, interrupted)",
-         lambda p: (p.add_argument("--out-dir", default="runs"), p.add_argument("--experiment", default=None)))
-def _list(args):
-    from lpc_book.runs import list_runs, runs_table
-    print(runs_table(list_runs(args.out_dir, args.experiment))); return 0
+def _add_list_args(p):
+    p.add_argument("--out-dir", default="runs", help="root of the run folders (relative: in the book's folder)")
+    p.add_argument("--experiment", default=None)
+    p.add_argument("--root", default=None, metavar="PATH", help="the book's folder (default: $LPC_BOOK_ROOT, else the cwd's clone)")
 
-@command("resume", "continue an interrupted or failed run from its last checkpoint",
-         lambda p: (p.add_argument("run_dir"), p.add_argument("--no-progress", action="store_true")))
-def _resume(args):
-    from lpc_book.runs import run_experiment, Run
+@command("list", "list runs: status (queued, running, ok, failed, interrupted), Slurm job and state, progress, log",
+         _add_list_args)
+def _list(args):
+    import os
     from pathlib import Path
-    run = Run(args.run_dir)
-    if not run.config:
-        print(f"lpc-book resume: {args.run_dir} is not a run folder (no config.json)", file=sys.stderr); return 2
-    if run.status in ("ok", "running"):
-        print(f"lpc-book resume: {args.run_dir} is {run.status}; nothing to resume", file=sys.stderr); return 2
-    return _report(run_experiment(run.experiment, run_dir=Path(args.run_dir), progress=not args.no_progress))
+    from lpc_book.runs import list_runs
+    from lpc_book.jobs import jobs_table, book_root
+    out, root = Path(args.out_dir), args.root or os.environ.get("LPC_BOOK_ROOT")
+    print(jobs_table(list_runs(book_root(root) / out if root and not out.is_absolute() else out, args.experiment)))
+    return 0
+
+def _add_resume_args(p):
+    p.add_argument("run_dir")
+    p.add_argument("--no-progress", action="store_true")
+    _add_launch_args(p)
+
+@command("resume", "continue an interrupted or failed run from its last checkpoint (here, or as a Slurm job)",
+         _add_resume_args)
+def _resume(args):
+    from lpc_book.runs import ParameterError, Run
+    from lpc_book import jobs as J
+    try:
+        root = J.book_root(args.root)
+        (run,) = J.track([args.run_dir])
+        if not run.config: raise ParameterError(f"{args.run_dir} is not a run folder (no config.json)")
+        if run.status in ("ok", "running", "queued"):
+            job = f" (Slurm job {run.job_id}: {run.scheduler_state})" if run.scheduler_state else ""
+            raise ParameterError(f"{args.run_dir} is {run.status}{job}; nothing to resume")
+        slurm = _slurm_options(args)
+        if args.launcher == "slurm": J.check_slurm(slurm, [run.config["params"].get("nproc", 1)])
+    except ParameterError as e:
+        print(f"lpc-book resume: {e}", file=sys.stderr); return 2
+    J.update_launcher(run, kind=args.launcher, root=str(root), job_id=None, log=None)
+    if args.launcher == "slurm":
+        return _submit([run.set_status("queued", error=None)], slurm, root, args)
+    return _report(J.run_queued(run.path, root, progress=not args.no_progress))
 
 # %% ../nbs/10_cli.ipynb #88be3463
 @command("site", "build the website into _site/ (Quarto if installed, else offline with nbconvert)",
