@@ -48,7 +48,7 @@ def main(argv:list[str]|None=None, # arguments (default: sys.argv[1:])
 def _version(args):
     print(lpc_book.__version__); return 0
 
-# %% ../nbs/10_cli.ipynb #b1d8771d
+# %% ../nbs/10_cli.ipynb #2c0a8b55
 def _add_launch_args(p):
     "Options shared by `run` and `resume`: where the book is, and which launcher executes the runs."
     p.add_argument("--root", default=None, metavar="PATH",
@@ -106,7 +106,9 @@ def _submit(runs, slurm, root, args):
     for r in runs: print(f"{r.experiment}/{r.id}: Slurm job {r.config['launcher']['job_id']} (log {r.config['launcher']['log']})")
     if not args.wait:
         print("submitted; follow them with `lpc-book list`", flush=True); return 0
-    return int(any(t.status != "ok" for t in J.wait_runs(runs)))
+    try: return int(any(t.status != "ok" for t in J.wait_runs(runs)))
+    except KeyboardInterrupt:
+        print("stopped waiting; the jobs go on (lpc-book list shows them)", file=sys.stderr); return 130
 
 @command("run", "run an experiment notebook (or all of a profile's) through papermill into runs/", _add_run_args)
 def _run(args):

@@ -324,7 +324,7 @@ def check_slurm(options:dict|None=None, # keyword arguments of `slurm_parameters
         r = subprocess.run(["sbatch", "--test-only", *flags, "--wrap", "true"], capture_output=True, text=True, timeout=60)
         if r.returncode: raise SlurmError(f"Slurm refuses the job ({' '.join(flags)}): {(r.stderr or r.stdout).strip()}")
 
-# %% ../nbs/15_jobs.ipynb #e89f1dde
+# %% ../nbs/15_jobs.ipynb #7213d7fa
 class RunFailed(RuntimeError):
     "The run that a job executed ended failed (its error is in its metrics.json)."
 
@@ -353,7 +353,11 @@ class SlurmRun(Checkpointable):
         return run.metrics.get("status")
 
     def checkpoint(self, *args, **kwargs):
-        "Called by submitit when Slurm stops the job: the run's checkpoints are on disk already; resubmit this call."
+        "Called by submitit when Slurm stops the job: once the notebook's kernel has stopped, resubmit this call."
+        run, t0 = Run(self.run_dir), time.time()
+        pid, here = run.metrics.get("pid"), run.metrics.get("host") == socket.gethostname()
+        while here and pid not in (None, os.getpid()) and _pid_alive(pid) and time.time() - t0 < self.grace_s:
+            time.sleep(0.2)  # the kernel got the signal too: let it finish what it writes (a checkpoint, its status)
         run = Run(self.run_dir)
         run.log(requeued=run.metrics.get("requeued", 0) + 1, requeued_at=_dt.datetime.now().isoformat(timespec="seconds"))
         return super().checkpoint(*args, **kwargs)

@@ -1,18 +1,23 @@
 """The Slurm launcher against a real one-node Slurm (`make slurm-up`): a job array of smoke runs, a USR1 requeue that
 resumes bitwise, scancel then resume, Slurm's own refusal of a bad partition; earlier runs untouched throughout."""
-import json, shutil, subprocess, time
+import json, os, shutil, subprocess, time
 from pathlib import Path
 import pytest
 from conftest import ROOT, LPC, cli
 from test_jobs import small_profile
 
 def _no_slurm():
-    "Why the Slurm tests cannot run here, or None."
+    "Why the Slurm tests cannot run here, or None. They submit only to the project's one-node cluster (tools/slurm.sh)."
     if shutil.which("sbatch") is None: return "Slurm's sbatch is not on PATH"
     try: r = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError) as e: return f"sinfo failed ({e})"
     if r.returncode or not {"idle", "mixed", "allocated"} & set(r.stdout.split()):
         return f"no Slurm node takes jobs ({(r.stderr or r.stdout).strip() or 'sinfo lists none'})"
+    conf = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=20).stdout
+    name = next((l.split("=", 1)[1].strip() for l in conf.splitlines() if l.startswith("ClusterName")), None)
+    if name != "lpcbook" and not os.environ.get("LPC_BOOK_TEST_ANY_SLURM"):
+        return (f"this Slurm (ClusterName={name}) is not the project's one-node test cluster, and the tests submit jobs "
+                "only to that one (set LPC_BOOK_TEST_ANY_SLURM=1 to use this one)")
 
 REASON = _no_slurm()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"{REASON}; start this machine's one-node Slurm with "
