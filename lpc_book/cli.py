@@ -48,7 +48,7 @@ def main(argv:list[str]|None=None, # arguments (default: sys.argv[1:])
 def _version(args):
     print(lpc_book.__version__); return 0
 
-# %% ../nbs/10_cli.ipynb #2c0a8b55
+# %% ../nbs/10_cli.ipynb #1a57b69b
 def _add_launch_args(p):
     "Options shared by `run` and `resume`: where the book is, and which launcher executes the runs."
     p.add_argument("--root", default=None, metavar="PATH",
@@ -103,7 +103,9 @@ def _submit(runs, slurm, root, args):
     try: runs = J.submit_slurm(runs, slurm, root, jobs=getattr(args, "jobs", None))
     except J.SlurmError as e:
         print(f"lpc-book: {e}", file=sys.stderr); return 1
-    for r in runs: print(f"{r.experiment}/{r.id}: Slurm job {r.config['launcher']['job_id']} (log {r.config['launcher']['log']})")
+    for r in runs:
+        job = r.config["launcher"]
+        print(f"{r.experiment}/{r.id}: Slurm job {job['job_id']} (log {job['log']})")
     if not args.wait:
         print("submitted; follow them with `lpc-book list`", flush=True); return 0
     try: return int(any(t.status != "ok" for t in J.wait_runs(runs)))
@@ -121,7 +123,8 @@ def _run(args):
         slurm = _slurm_options(args)
         if slurm.get("gpus_per_task") and "nproc" not in overrides: overrides["nproc"] = slurm["gpus_per_task"]
         if args.jobs is not None and args.jobs < 1: raise ParameterError(f"--jobs {args.jobs}: expected an integer >= 1")
-        plan = J.plan_runs(args.experiment, args.profile, overrides, J.parse_seeds(args.seeds) if args.seeds else None, root)
+        seeds = J.parse_seeds(args.seeds) if args.seeds else None
+        plan = J.plan_runs(args.experiment, args.profile, overrides, seeds, root)
         if args.launcher == "slurm":  # Slurm's own answer, before any folder exists
             J.check_slurm(slurm, {profile_params(n, args.profile, o, root).get("nproc", 1) for n, o in plan})
     except ParameterError as e:
@@ -140,7 +143,8 @@ def _run(args):
 def _add_list_args(p):
     p.add_argument("--out-dir", default="runs", help="root of the run folders (relative: in the book's folder)")
     p.add_argument("--experiment", default=None)
-    p.add_argument("--root", default=None, metavar="PATH", help="the book's folder (default: $LPC_BOOK_ROOT, else the cwd's clone)")
+    p.add_argument("--root", default=None, metavar="PATH",
+                   help="the book's folder (default: $LPC_BOOK_ROOT, else the clone around the current folder)")
 
 @command("list", "list runs: status (queued, running, ok, failed, interrupted), Slurm job and state, progress, log",
          _add_list_args)

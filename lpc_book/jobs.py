@@ -33,7 +33,7 @@ def book_root(root:str|Path|None=None, # the book's folder (e.g. `--root`); None
                             f"{where} is not inside one. Run it from the clone, or point to it with --root PATH "
                             f"or LPC_BOOK_ROOT=PATH")
 
-# %% ../nbs/15_jobs.ipynb #fb8b63eb
+# %% ../nbs/15_jobs.ipynb #9df1e527
 def parse_seeds(text:str, # e.g. "0,1,2"
                )->list[int]:
     "The seeds of `--seeds`: distinct integers >= 0, comma-separated."
@@ -54,11 +54,12 @@ def plan_runs(experiment:str, # an experiment name, or "all" for the profile's l
     if seeds and "seed" in overrides:
         raise ParameterError("give the seeds either with --seeds or with -p seed, not both")
     entries = profile_entries(profile, root) if experiment == "all" else [(experiment, {})]
-    plan = [(name, {**o, **overrides, **({} if s is None else {"seed": s})}) for name, o in entries for s in (seeds or [None])]
+    plan = [(name, {**o, **overrides, **({} if s is None else {"seed": s})})
+            for name, o in entries for s in (seeds or [None])]
     for name, o in plan: profile_params(name, profile, o, root)
     return plan
 
-# %% ../nbs/15_jobs.ipynb #6656a9df
+# %% ../nbs/15_jobs.ipynb #9d78ec98
 def queue_run(experiment:str, # experiment name
               profile:str="smoke", # profile name or YAML path
               overrides:dict|None=None, # parameter overrides (checked again here)
@@ -85,10 +86,10 @@ def run_queued(run_dir:str|Path, # a queued, interrupted or failed run folder
                root:str|Path|None=None, # the book's folder
                progress:bool=False, # papermill's progress bar
               )->Run:
-    "Execute a run folder with `run_experiment(run_dir=...)`: a fresh run starts, an interrupted one continues from its checkpoint."
+    "Execute a run folder with `run_experiment(run_dir=...)`: a fresh run starts, an interrupted one resumes."
     fresh = "resumed" not in Run(run_dir).metrics  # the notebook has never started in this folder
     run = run_experiment(Run(run_dir).experiment, run_dir=Path(run_dir), progress=progress, root=root)
-    if fresh and run.metrics.get("resumed"): run.log(resumed=False)  # start_run took the queued status for an earlier attempt
+    if fresh and run.metrics.get("resumed"): run.log(resumed=False)  # start_run took "queued" for an earlier attempt
     return run
 
 # %% ../nbs/15_jobs.ipynb #46773e09
@@ -114,7 +115,7 @@ def progress_text(p:dict|None, # a progress record (see `read_progress`)
     if num("eta_s"): parts.append(f"{_duration(p['eta_s'])} left")
     return " ".join(x for x in parts if x)
 
-# %% ../nbs/15_jobs.ipynb #76af3797
+# %% ../nbs/15_jobs.ipynb #21e66a75
 PENDING_STATES = {"PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD", "CONFIGURING", "RESIZING"}
 RUNNING_STATES = {"RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "SUSPENDED", "STOPPED"}
 
@@ -135,12 +136,13 @@ def slurm_states(job_ids:list[str], # e.g. ["12_0", "12_1", "13"]
     ids = sorted({str(j) for j in job_ids if j})
     if not ids: return {}
     if shutil.which("squeue") is None: return None
-    out = _query(["squeue", "-h", "--states=all", "-o", "%i|%T", "-j", ",".join(sorted({j.split("_")[0] for j in ids}))])
+    base = lambda js: ",".join(sorted({j.split("_")[0] for j in js}))  # an array's id covers all its tasks
+    out = _query(["squeue", "-h", "--states=all", "-o", "%i|%T", "-j", base(ids)])
     if out is None: return None
     states = parse_states("JobID|State\n" + out)
-    missing = sorted({j.split("_")[0] for j in ids if j not in states})
+    missing = [j for j in ids if j not in states]
     if missing and shutil.which("sacct"):
-        old = _query(["sacct", "-X", "-o", "JobID,State", "--parsable2", "-j", ",".join(missing)])
+        old = _query(["sacct", "-X", "-o", "JobID,State", "--parsable2", "-j", base(missing)])
         if old: states = {**parse_states(old), **states}
     return {j: states[j] for j in ids if j in states}
 

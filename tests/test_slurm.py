@@ -102,6 +102,11 @@ def stopped(env, profile, four, tmp_path_factory):
 
 def _results(run): return load(run, "metrics.json")["results"][0]
 
+def wait_ended(run, what):
+    "Wait until the run has ended and so has its Slurm job (papermill writes the executed notebook after the status)."
+    from lpc_book.jobs import track, ended
+    wait_for(lambda: ended(track([run])[0]), 300, what)
+
 def _same_training(a, b):
     "The two runs' final checkpoints hold the same tensors, and their numbers are the same."
     import torch
@@ -116,9 +121,9 @@ def test_usr1_requeues_and_resumes_bitwise(stopped, four, env):
     "The job sent USR1 is requeued by submitit and resumes from its checkpoint: the same parameters as without the stop."
     assert stopped["submit_s"] < 30  # `run --launcher slurm` returns once submitted
     run = stopped["runs"][0]
-    wait_for(lambda: load(run, "metrics.json")["status"] == "ok", 300, "the requeued job to finish")
+    wait_ended(run, "the requeued job to finish")
     met = load(run, "metrics.json")
-    assert met["requeued"] == 1 and met["resumed"] is True, met
+    assert met["status"] == "ok" and met["requeued"] == 1 and met["resumed"] is True, met
     assert "Requeued job" in Path(load(run, "config.json")["launcher"]["log"]).read_text()
     _same_training(by_seed(runs_in(four["out"]), "lpc_vs_baselines")[0], run)
     stopped["usr1_files"] = files(run)
@@ -127,9 +132,9 @@ def test_scancel_leaves_interrupted_then_resume(stopped, four, env):
     "A cancelled job's run is `interrupted`; `lpc-book resume --launcher slurm` completes it, bitwise as if never stopped."
     assert stopped["cancelled"]["status"] == "interrupted" and stopped["cancelled"]["error"]["type"] == "SIGTERM"
     run = stopped["runs"][1]
-    wait_for(lambda: load(run, "metrics.json")["status"] == "ok", 300, "the resumed job to finish")
+    wait_ended(run, "the resumed job to finish")
     met = load(run, "metrics.json")
-    assert met["resumed"] is True and "requeued" not in met and met["error"] is None, met
+    assert met["status"] == "ok" and met["resumed"] is True and "requeued" not in met and met["error"] is None, met
     _same_training(by_seed(runs_in(four["out"]), "lpc_vs_baselines")[1], run)
 
 def test_bad_partition_and_earlier_runs_untouched(stopped, four, env, tmp_path):
