@@ -10,7 +10,7 @@ NBDEV_TEST_FLAGS ?= slow
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help venv test test-fast check-sync nbtest pytest book experiments site lab export readme bench bench-before lock clean
+.PHONY: help venv test test-fast check-sync nbtest pytest book experiments site lab export readme bench bench-before lock clean slurm-up slurm-down
 
 help:
 	@echo "make test   - check notebooks == package, run notebook tests and pytest (sets up .venv)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lab    - open the book in JupyterLab"
 	@echo "make export - nbdev_export + nbdev_clean + README from nbs/index.ipynb"
 	@echo "make bench  - run the benchmarks into bench/results/ (make bench-before: the pre-optimisation figures)"
+	@echo "make slurm-up / slurm-down - start / stop a one-node Slurm on this machine (root; for the Slurm tests)"
 
 venv: $(STAMP)
 
@@ -83,6 +84,13 @@ bench-before: $(STAMP)
 lock: $(STAMP)
 	(echo "# Full pinned environment (pip freeze --all of a working venv). Regenerate with: make lock"; \
 	 $(PY) -m pip freeze --all | grep -v -E "^-e|lpc.book|fid-helper|^pip==") > requirements.txt
+
+# a one-node Slurm cluster on this machine for tests/test_slurm.py (root: installs slurm-wlm and munge if missing)
+slurm-up:
+	tools/slurm.sh up
+
+slurm-down:
+	tools/slurm.sh down
 
 clean:
 	rm -rf _site _docs _proc .pytest_cache

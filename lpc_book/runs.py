@@ -13,8 +13,8 @@ from .params import ParameterError, check_experiment, experiment_schema, EXPERIM
 
 # %% auto #0
 __all__ = ['ROOT_ENV', 'project_root', 'experiments_dir', 'git_commit', 'new_run_dir', 'pid_alive', 'Run', 'start_run',
-           'list_runs', 'runs_table', 'load_profile', 'profile_entries', 'profile_params', 'parse_value',
-           'run_experiment']
+           'list_runs', 'progress_text', 'runs_table', 'load_profile', 'profile_entries', 'profile_params',
+           'parse_value', 'run_experiment']
 
 # %% ../nbs/08_runs.ipynb #b9d4de08
 ROOT_ENV = "LPC_BOOK_ROOT"
@@ -151,7 +151,7 @@ class Run:
 
     def __repr__(self): return f"Run({self.experiment}/{self.id}, status={self.status})"
 
-# %% ../nbs/08_runs.ipynb #65b1f103
+# %% ../nbs/08_runs.ipynb #68dbdf8b
 def start_run(experiment:str, # experiment name
               params:dict, # the notebook's parameters (missing ones take their defaults)
               run_dir:str|Path|None=None, # reuse this folder (the CLI creates it; `resume` reopens it)
@@ -163,13 +163,13 @@ def start_run(experiment:str, # experiment name
         path = Path(run_dir); path.mkdir(parents=True, exist_ok=True)
     else: path = new_run_dir(experiment, checked.get("out_dir", "runs"))
     run = Run(path)
-    resumed = run.metrics.get("status") not in (None, "queued")
+    resumed = "resumed" in run.metrics  # the notebook has started in this folder before (a queued one has not)
     if not run.config: run.write_config({k: v for k, v in checked.items() if k not in ("run_dir", "resume")}, **extra)
     run.set_status("running", resumed=resumed, **({"error": None} if resumed else {}))
     run.params = checked
     return run
 
-# %% ../nbs/08_runs.ipynb #914ef022
+# %% ../nbs/08_runs.ipynb #a1948360
 def list_runs(out_dir:str|Path="runs", # root of run folders
               experiment:str|None=None, # only this experiment
               root:str|Path|None=None, # the project root (default: found from the working directory)
@@ -185,20 +185,29 @@ def list_runs(out_dir:str|Path="runs", # root of run folders
         return (r.experiment, c.stat().st_mtime_ns if c.exists() else 0, r.id)
     return sorted(runs, key=key)
 
-def _progress_note(r:Run)->str:
-    p = r.progress
-    if r.status != "running" or not p: return ""
-    eta = f", {p['eta_s'] / 60:.0f} min left" if p.get("eta_s") is not None else ""
-    rate = f", {p['it_per_s']:.2f} it/s" if p.get("it_per_s") else ""
-    loss = f", loss {p['loss']:.4g}" if isinstance(p.get("loss"), (int, float)) else ""
-    return f"{p.get('label', '')} ({p.get('config', 1)}/{p.get('n_configs', 1)}) {p.get('iteration')}/{p.get('total')}{loss}{rate}{eta}"
+def _duration(s):
+    s = int(round(s))
+    return f"{s} s" if s < 120 else f"{s // 60} min" if s < 7200 else f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+def progress_text(p:dict|None, # a progress record (`Run.progress`)
+                 )->str:
+    "One line: `lpc 2/7 it 120/300 loss 123.4 3.2 it/s 56 s left` (missing fields are left out)."
+    if not p: return ""
+    num = lambda k: isinstance(p.get(k), (int, float))
+    parts = [str(p.get("label", ""))]
+    if p.get("n_configs"): parts.append(f"{p.get('config')}/{p['n_configs']}")
+    if num("iteration"): parts.append(f"it {p['iteration']}" + (f"/{p['total']}" if num("total") else ""))
+    if num("loss"): parts.append(f"loss {p['loss']:.4g}")
+    if num("it_per_s"): parts.append(f"{p['it_per_s']:.3g} it/s")
+    if num("eta_s"): parts.append(f"{_duration(p['eta_s'])} left")
+    return " ".join(x for x in parts if x)
 
 def runs_table(runs:list[Run])->str:
     "A plain-text table of runs: experiment, id, status, profile, and progress or error."
     rows = [("experiment", "run", "status", "profile", "note")]
     for r in runs:
         err = r.metrics.get("error") or {}
-        note = f"{err.get('type')}: {err.get('message', '')[:60]}" if err else _progress_note(r)
+        note = f"{err.get('type')}: {err.get('message', '')[:60]}" if err else (progress_text(r.progress) if r.status == "running" else "")
         rows.append((r.experiment, r.id, r.status, str(r.params.get("profile", "")), note))
     w = [max(len(row[i]) for row in rows) for i in range(5)]
     return "\n".join("  ".join(c.ljust(w[i]) for i, c in enumerate(row)).rstrip() for row in rows)
@@ -257,7 +266,7 @@ def parse_value(text:str):
     if isinstance(v, str) and v.lower() in ("none",): return None
     return v
 
-# %% ../nbs/08_runs.ipynb #b58e981d
+# %% ../nbs/08_runs.ipynb #546956aa
 class _Drop(logging.Filter):
     "A logging filter dropping the records whose message starts with `prefix`."
     def __init__(self, prefix:str): super().__init__(); self.prefix = prefix
@@ -284,7 +293,7 @@ def run_experiment(experiment:str, # experiment name (nbs/experiments/<experimen
     else:
         run = Run(run_dir)
         if not run.config: raise ParameterError(f"{run_dir} has no config.json: not a run folder")
-        params = {**run.config["params"], **(overrides or {}), "resume": run.metrics.get("status") not in (None, "queued")}
+        params = {**run.config["params"], **(overrides or {}), "resume": "resumed" in run.metrics}
     params["run_dir"] = str(Path(run_dir).resolve())
     tmp_out = Path(run_dir) / ".notebook.partial.ipynb"
     err = None
