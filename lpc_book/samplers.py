@@ -12,9 +12,9 @@ from torch import Tensor
 from .parallel import Noise
 
 # %% auto #0
-__all__ = ['Evaluate', 'SAMPLERS', 'TARGET_ACCEPT', 'ChainState', 'log_accept_ratio', 'Move', 'ula_step', 'preconditioned_step',
-           'mala_step', 'LangevinDivergenceError', 'evaluation', 'ChainResult', 'langevin', 'add_grads',
-           'DualAveraging']
+__all__ = ['Evaluate', 'SAMPLERS', 'DIAGNOSE_BUFFER', 'TARGET_ACCEPT', 'ChainState', 'log_accept_ratio', 'Move', 'ula_step',
+           'preconditioned_step', 'mala_step', 'LangevinDivergenceError', 'evaluation', 'ChainResult', 'langevin',
+           'add_grads', 'DualAveraging']
 
 # %% ../nbs/02_samplers.ipynb #b51681a2
 class ChainState(NamedTuple):
@@ -27,18 +27,18 @@ class ChainState(NamedTuple):
 
 Evaluate = Callable[[Tensor], tuple[Tensor, Tensor]] # z -> (E(z) (B,), grad_z E(z) (B, d))
 
-# %% ../nbs/02_samplers.ipynb #e72bc8d5
+# %% ../nbs/02_samplers.ipynb #0ec0b351
 def log_accept_ratio(old:ChainState, # the state(s) moved from, (..., B, d)
                      new:ChainState, # the state(s) moved to
                      eta:float, # step size
                      xi:Tensor|None, # the moves' standard normal noise (None: noiseless moves)
                      G:Tensor|None=None, # the moves' diagonal metric (None: identity)
                     )->Tensor: # log alpha per chain (..., B)
-    "log of the Metropolis-Hastings ratio: E(z) - E(z') + |xi|^2/2 - |xi'|^2/2 with xi' the reverse move's noise."
-    back = old.z - new.z + eta * (new.grad if G is None else G * new.grad)  # = sqrt(2 eta G) xi'
-    rev_sq = torch.linalg.vecdot(back, back if G is None else back / G) / (2 * eta)
-    fwd_sq = 0.0 if xi is None else torch.linalg.vecdot(xi, xi)
-    return old.energy - new.energy + 0.5 * (fwd_sq - rev_sq)
+    "log of the Metropolis-Hastings ratio, E(z) - E(z') + |xi|^2/2 - |xi'|^2/2, from the energies, gradients and noise."
+    s = old.grad + new.grad
+    r = s if G is None else G.sqrt() * s
+    if xi is None: return old.energy - new.energy - eta / 4 * torch.linalg.vecdot(r, r)
+    return old.energy - new.energy + math.sqrt(eta / 2) * torch.linalg.vecdot(r, xi - math.sqrt(eta / 8) * r)
 
 # %% ../nbs/02_samplers.ipynb #18e29604
 class Move(NamedTuple):
@@ -215,27 +215,31 @@ class ChainResult:
         if self.accept_rate is not None: out["accept_rate"] = v[4]
         return out
 
-# %% ../nbs/02_samplers.ipynb #20549e44
-def _diagnose(chunk:list, # the states z_t0..z_t1 of a stretch of the chain
-              moves:list, # the t1 - t0 moves between them
-              eta:float, sampler:str, t0:int, n_steps:int, # for the ratios and the error message
-              diagnose:bool=True, # compute the unadjusted samplers' acceptance (MALA has it anyway)
-             )->tuple[Tensor|None, Tensor|None]: # (per chain: sum of min(1, alpha) over the moves, MALA: accepts)
-    "Check a stretch of the chain for non-finite states (one host sync) and sum its moves' acceptance probabilities."
-    z, E = torch.stack([c.z for c in chunk]), torch.stack([c.energy for c in chunk])
-    total = E.sum(-1) + z.sum((-2, -1))  # finite exactly when every energy and coordinate of the state is
+# %% ../nbs/02_samplers.ipynb #1a83f753
+DIAGNOSE_BUFFER = 1 << 22 # moves x chains x dims kept for the batched acceptance before it is computed
+
+def _check_finite(chunk:list, # the states of a stretch of the chain
+                  eta:float, sampler:str, t0:int, n_steps:int, # for the error message
+                 ):
+    "Raise `LangevinDivergenceError` at the first state of the stretch with a non-finite energy or coordinate (one host sync)."
+    total = torch.stack([c.energy for c in chunk]).sum(-1)  # one number per state
+    total[-1] += chunk[-1].z.sum()  # a non-finite coordinate stays so in every later state: the last z covers the stretch
     if not bool(torch.isfinite(total).all()):
         raise LangevinDivergenceError(t0 + int((~torch.isfinite(total)).nonzero()[0, 0]) - 1, eta, sampler, n_steps)
-    if moves[0].log_alpha is not None:
-        la, acc = torch.stack([m.log_alpha for m in moves]), torch.stack([m.accepted for m in moves]).sum(0)
-    elif not diagnose: return None, None
+
+def _accept_sum(states:list, # the states z_t0..z_t1 of a stretch of the chain
+                moves:list, # the t1 - t0 moves between them
+                eta:float,
+               )->Tensor: # per chain: the sum over the moves of min(1, alpha)
+    "The moves' acceptance probabilities, summed per chain: MALA's from its test, the others' in one batched call."
+    if moves[0].log_alpha is not None: la = torch.stack([m.log_alpha for m in moves])
     else:
-        g = torch.stack([c.grad for c in chunk])
+        E, g = torch.stack([c.energy for c in states]), torch.stack([c.grad for c in states])
         xi = None if moves[0].xi is None else torch.stack([m.xi for m in moves])
-        G = None if moves[0].G is None else torch.stack([m.G.expand_as(c.z) for m, c in zip(moves, chunk)])
-        la = log_accept_ratio(ChainState(z[:-1], E[:-1], g[:-1]), ChainState(z[1:], E[1:], g[1:]), eta, xi, G)
-        acc = None
-    return la.clamp_(max=0).exp_().nan_to_num_(0.0).sum(0), acc
+        G = moves[0].G
+        if G is not None and any(m.G is not G for m in moves): G = torch.stack([m.G for m in moves])  # adaptive metric
+        la = log_accept_ratio(ChainState(None, E[:-1], g[:-1]), ChainState(None, E[1:], g[1:]), eta, xi, G)
+    return la.clamp_(max=0).exp_().nan_to_num_(0.0).sum(0)
 
 def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy per example (batch,)
              z0:Tensor, # (batch, dim) starting latents, floating; never mutated
@@ -268,27 +272,35 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
         for p in params: p.grad = None  # the chain accumulates here; `_take_grads` gives the caller's back
     metric = frozen_metric.to(z0) if frozen_metric is not None else None
     in_window = lambda t: params is not None and t >= burn_in  # is state z_t accumulated?
+    keep = diagnose or sampler == "mala"  # are the moves' acceptance probabilities computed?
     accept_sum, accepted = z0.new_zeros(B), None
     try:
         with torch.enable_grad():
             s = _at(z0.detach(), ev_theta if in_window(0) else ev_z, None, 0)
             if sampler == "preconditioned" and metric is None: s = s._replace(v=torch.zeros_like(s.z))
-            E0, chain, chunk, moves = s.energy, [s.z], [s], []
+            E0, chain, chunk, pending, moves = s.energy, [s.z], [s], [s], []
             for t in range(n_steps):
-                xi = rng.normal((B, d), dtype=z0.dtype) if noise else None
+                if t % check_every == 0:  # the noise of the next stretch of moves in one draw
+                    n = min(check_every, n_steps - t)
+                    xis = rng.normal((n, B, d), batch_dim=1, dtype=z0.dtype) if noise else None
+                    us = rng.uniform((n, B), batch_dim=1, dtype=z0.dtype) if sampler == "mala" else None
+                xi = xis[t % check_every] if noise else None
                 ev = ev_theta if in_window(t + 1) and sampler != "mala" else ev_z
                 if sampler == "ula": s, mv = ula_step(s, xi, eta, ev)
                 elif sampler == "preconditioned": s, mv = preconditioned_step(s, xi, eta, ev, beta, eps, bias_correction, metric)
                 else:
-                    s, mv = mala_step(s, xi, rng.uniform((B,), dtype=z0.dtype), eta, ev)
+                    s, mv = mala_step(s, xi, us[t % check_every], eta, ev)
+                    accepted = mv.accepted.long() if accepted is None else accepted + mv.accepted
                     if in_window(t + 1): s = _at(s.z, ev_theta, None, s.t)  # theta's gradient at the kept state
-                chunk.append(s); moves.append(mv)
+                chunk.append(s)
+                if keep: pending.append(s); moves.append(mv)
                 if return_chain: chain.append(s.z)
                 if (t + 1) % check_every == 0 or t + 1 == n_steps:  # the documented host sync
-                    a, acc = _diagnose(chunk, moves, eta, sampler, t + 1 - len(moves), n_steps, diagnose)
-                    if a is not None: accept_sum += a
-                    if acc is not None: accepted = acc if accepted is None else accepted + acc
-                    chunk, moves = [s], []
+                    _check_finite(chunk, eta, sampler, t + 2 - len(chunk), n_steps)
+                    chunk = [s]
+                if keep and (len(moves) * B * d >= DIAGNOSE_BUFFER or t + 1 == n_steps):
+                    accept_sum += _accept_sum(pending, moves, eta)
+                    pending, moves = [s], []
         theta_grad = None
         if params:
             theta_grad = _take_grads(params, old); old = None
@@ -299,10 +311,10 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
     n_proposals = n_steps + (n_steps + 1 - max(burn_in, 1) if params is not None and sampler == "mala" else 0)
     return ChainResult(z=s.z, energy=s.energy, energy0=E0, z0=z0, chain=torch.stack(chain) if return_chain else None,
                        theta_grad=theta_grad, grad_evals=1 + n_proposals,
-                       accept_prob=(accept_sum / n_steps if diagnose or sampler == "mala" else z0.new_full((B,), float("nan")))
+                       accept_prob=(accept_sum / n_steps if keep else z0.new_full((B,), float("nan")))
                                    if n_steps else z0.new_ones(B),
                        accept_rate=accepted.float() / n_steps if accepted is not None else None,
-                       step_size=eta, sampler=sampler, n_steps=n_steps, diagnosed=diagnose or sampler == "mala")
+                       step_size=eta, sampler=sampler, n_steps=n_steps, diagnosed=keep)
 
 # %% ../nbs/02_samplers.ipynb #42065073
 def add_grads(params:list, # parameters
