@@ -15,7 +15,7 @@ from .warmstart import WARM_STARTS
 # %% auto #0
 __all__ = ['DEVICES', 'LIKELIHOODS', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'MCPC_PARAMS', 'PASSED_THROUGH',
            'ParameterError', 'Param', 'register_experiment', 'experiment_schema', 'defaults', 'check_common',
-           'check_flow_params', 'validate_params', 'check_experiment']
+           'check_flow_params', 'check_frontier_params', 'validate_params', 'check_experiment']
 
 # %% ../nbs/08_params.ipynb #a92ff727
 class ParameterError(ValueError):
@@ -168,7 +168,7 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
 
-# %% ../nbs/08_params.ipynb #f36f936c
+# %% ../nbs/08_params.ipynb #30f0347a
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
     pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
     pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
@@ -187,6 +187,30 @@ register_experiment("convergence",
     method=Param(str, ["lpc", "vae"], choices=tuple(METHODS), many=True),
     eval_every=Param(int, 20, positive=True, help="iterations between quality evaluations"),
     eval_curve_samples=Param(int, 100, positive=True, help="samples per point of the quality curve"))
+
+def check_frontier_params(p:dict): # full parameters of the frontier experiment
+    "The frontier compares configurations at equal training seconds, so it needs a time budget."
+    if not p["train_seconds"]:
+        raise ParameterError("parameter 'train_seconds' = 0: the frontier trains every configuration for the same "
+                             "seconds; give it a budget > 0")
+    if p["eval_every_seconds"] > p["train_seconds"]:
+        raise ParameterError(f"parameter 'eval_every_seconds' = {p['eval_every_seconds']} exceeds train_seconds = "
+                             f"{p['train_seconds']}: the curve would have no point inside the budget")
+
+register_experiment("frontier", check=check_frontier_params,
+    ks=Param(int, [1, 3], positive=True, many=True, help="Langevin steps K per minibatch swept"),
+    samplers=Param(str, ["ula", "preconditioned"], choices=("ula", "preconditioned"), many=True),
+    sweep_step_sizes=Param(float, [0.003, 0.03], positive=True, many=True,
+                           help="each sampler's short step-size sweep (at K = sweep_k, sweep_seconds each)"),
+    sweep_k=Param(int, 3, positive=True, help="K of the step-size sweep"),
+    sweep_seconds=Param(float, 1.0, positive=True, help="training seconds of each sweep run"),
+    reverse_at_best=Param(int, 1, min=0, help="the reverse-KL warm start at this many of the fastest (sampler, K)"),
+    theta_last=Param(bool, True, help="also the fastest point with theta's gradient from z_K only (burn_in = K)"),
+    baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),
+    iterations=Param(int, 1_000_000, positive=True, help="a cap only: each configuration stops at train_seconds"),
+    train_seconds=Param(float, 2.0, min=0.0, help="training seconds of every configuration (evaluation excluded)"),
+    eval_every_seconds=Param(float, 0.5, positive=True, help="training seconds between FID evaluations"),
+    eval_curve_samples=Param(int, 200, positive=True, help="samples per FID evaluation"))
 
 # %% ../nbs/08_params.ipynb #fa8aa75c
 register_experiment("flow_prior", check=check_flow_params,

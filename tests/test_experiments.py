@@ -10,7 +10,7 @@ from conftest import LPC, cli
 def runs_of(out, exp):
     return sorted(p for p in (Path(out) / exp).iterdir() if p.is_dir()) if (Path(out) / exp).exists() else []
 
-@pytest.mark.parametrize("exp", ["lpc_vs_baselines", "warm_start", "precondition", "convergence"])
+@pytest.mark.parametrize("exp", ["lpc_vs_baselines", "warm_start", "precondition", "convergence", "frontier"])
 def test_smoke_run_folder(smoke_runs, exp):
     (run,) = runs_of(smoke_runs, exp)
     cfg = json.loads((run / "config.json").read_text())
@@ -31,6 +31,13 @@ def test_smoke_run_folder(smoke_runs, exp):
             if r["method"] not in ("vae", "iwae"): assert "chain_accept_prob" in r and "flags" in r, r
         ev = met["eval"]
         assert ev["extractor"] == "domain" and ev["n_generated"] > 0 and ev["reference_split"] == "test"
+    if exp == "frontier":  # every configuration at the same training seconds, timed to the VAE's plateau FID
+        rows = {r["label"]: r for r in met["results"]}
+        assert {"vae", "iwae"} <= set(rows) and rows["vae"]["time_ratio"] == 1.0, rows.keys()
+        lpc = [r for r in rows.values() if r["kind"] == "lpc"]
+        assert {r["sampler"] for r in lpc} == {"ula", "preconditioned"} and any(r["burn_in"] == r["K"] for r in lpc)
+        assert all(r["predicted_sec_per_it"] > 0 and r["seconds"] >= 2.0 for r in lpc), lpc
+        assert set(met["step_sizes"]) == {"ula", "preconditioned"} and (run / "sweep.csv").exists()
 
 def test_list_shows_runs(smoke_runs, env):
     r = cli(["list", "--out-dir", str(smoke_runs)], env)
