@@ -305,7 +305,7 @@ def check_slurm(options:dict|None=None, # keyword arguments of `slurm_parameters
         r = subprocess.run(["sbatch", "--test-only", *flags, "--wrap", "true"], capture_output=True, text=True, timeout=60)
         if r.returncode: raise SlurmError(f"Slurm refuses the job ({' '.join(flags)}): {(r.stderr or r.stdout).strip()}")
 
-# %% ../nbs/15_jobs.ipynb #0f91742f
+# %% ../nbs/15_jobs.ipynb #94c5da66
 class RunFailed(RuntimeError):
     "The run that a job executed ended failed (its error is in its metrics.json)."
 
@@ -326,6 +326,7 @@ class SlurmRun(Checkpointable):
         try: run = run_queued(self.run_dir, self.root)
         except Stopped:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self._wait_for_kernel()  # its own last write (its status, from a stale copy) must not come after ours
             Run(self.run_dir).set_status("interrupted", error=dict(type="SIGTERM", message=(
                 f"stopped by Slurm (scancel or preemption); continue it with: lpc-book resume {self.run_dir}")))
             time.sleep(self.grace_s)  # a preemption's USR1 may follow: submitit's handler then requeues the job
@@ -333,12 +334,16 @@ class SlurmRun(Checkpointable):
         if run.metrics.get("status") == "failed": raise RunFailed(run_line(run))
         return run.metrics.get("status")
 
-    def checkpoint(self, *args, **kwargs):
-        "Called by submitit when Slurm stops the job: once the notebook's kernel has stopped, resubmit this call."
+    def _wait_for_kernel(self):
+        "The notebook's kernel got Slurm's signal too: wait (at most `grace_s`) until it has finished what it writes."
         run, t0 = Run(self.run_dir), time.time()
         pid, here = run.metrics.get("pid"), run.metrics.get("host") == socket.gethostname()
         while here and pid not in (None, os.getpid()) and pid_alive(pid) and time.time() - t0 < self.grace_s:
-            time.sleep(0.2)  # the kernel got the signal too: let it finish what it writes (a checkpoint, its status)
+            time.sleep(0.2)
+
+    def checkpoint(self, *args, **kwargs):
+        "Called by submitit when Slurm stops the job: once the notebook's kernel has stopped, resubmit this call."
+        self._wait_for_kernel()
         run = Run(self.run_dir)
         run.log(requeued=run.metrics.get("requeued", 0) + 1, requeued_at=_dt.datetime.now().isoformat(timespec="seconds"))
         return super().checkpoint(*args, **kwargs)

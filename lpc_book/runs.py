@@ -63,7 +63,7 @@ def new_run_dir(experiment:str, # experiment name (a sub-folder of `out_dir`)
         except FileExistsError: continue
     raise RuntimeError(f"could not create a new run folder under {base / experiment}")
 
-# %% ../nbs/08_runs.ipynb #ad6575a7
+# %% ../nbs/08_runs.ipynb #ef10babc
 def pid_alive(pid:int)->bool:
     "Whether process `pid` runs on this machine (a zombie does not)."
     try: os.kill(pid, 0)
@@ -108,7 +108,9 @@ class Run:
         self.config = cfg; atomic_write_json(self.path / "config.json", cfg)
 
     def log(self, **metrics):
-        "Merge `metrics` into metrics.json (written atomically)."
+        "Merge `metrics` into metrics.json as it is on disk now (another process may have written it since), atomically."
+        try: self.metrics = {**self.metrics, **_read_json(self.path / "metrics.json")}
+        except (OSError, ValueError): pass  # unreadable: this process's copy stands
         self.metrics.update(metrics); atomic_write_json(self.path / "metrics.json", self.metrics); return self
 
     def set_status(self, status:str, **extra):
