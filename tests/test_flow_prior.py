@@ -2,6 +2,7 @@
 import json, math, os, subprocess, time
 from pathlib import Path
 import pytest
+pytestmark = pytest.mark.xdist_group("smoke")  # one pytest-xdist worker: shares the session's smoke runs (conftest.smoke_runs) with the other smoke-group file
 from conftest import ROOT, BIN
 
 TASK_COLUMNS = ["fid", "kid_mean",                                   # 1. generation
