@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.lpc_book-installed
 PROFILE ?= smoke
 NBDEV_TEST_FLAGS ?= slow
-PYTEST_WORKERS ?= 2   # pytest-xdist processes; tests of one xdist_group share a worker (0: all in this process)
+PYTEST_WORKERS ?= 2   # pytest-xdist processes, each taking whole test files (0: all in this process)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
@@ -42,7 +42,7 @@ nbtest: $(STAMP)
 
 pytest: export OMP_NUM_THREADS := 1
 pytest: $(STAMP)
-	$(BIN)/pytest tests/ -ra -n $(PYTEST_WORKERS) --dist loadgroup --durations=10
+	$(BIN)/pytest tests/ -ra -n $(PYTEST_WORKERS) --dist loadfile --durations=10
 
 test: export OMP_NUM_THREADS := 1
 test: $(STAMP)

@@ -6,7 +6,6 @@ The workers import `ppca_learner` from this file (PYTHONPATH is set to tests/ fo
 import copy, json, os, time
 from pathlib import Path
 import pytest
-pytestmark = pytest.mark.xdist_group("distributed")  # one pytest-xdist worker: its module fixtures train once
 import torch
 from torch import nn
 from conftest import ROOT

@@ -3,7 +3,6 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 import pytest
-pytestmark = pytest.mark.xdist_group("smoke")  # one pytest-xdist worker: shares the session's smoke runs (conftest.smoke_runs) with the other smoke-group file
 from conftest import ROOT, BIN
 
 from conftest import LPC, cli

@@ -2,7 +2,6 @@
 import json, math, os, subprocess, time
 from pathlib import Path
 import pytest
-pytestmark = pytest.mark.xdist_group("smoke")  # one pytest-xdist worker: shares the session's smoke runs (conftest.smoke_runs) with the other smoke-group file
 from conftest import ROOT, BIN
 
 TASK_COLUMNS = ["fid", "kid_mean",                                   # 1. generation
@@ -16,9 +15,12 @@ FIGURES = ["task1_generation", "task2_reconstruction", "task3_inpainting_centre"
 from conftest import cli
 
 @pytest.fixture(scope="module")
-def smoke_run(smoke_runs):
-    "The flow_prior run of the smoke profile (see conftest.smoke_runs)."
-    (run,) = sorted((smoke_runs / "flow_prior").iterdir())
+def smoke_run(env, tmp_path_factory):
+    """The flow_prior experiment at smoke size, run here rather than taken from conftest.smoke_runs: under
+    pytest-xdist this file may run on another worker, which would make the whole smoke profile again."""
+    out = tmp_path_factory.mktemp("flow_runs")
+    cli(["run", "flow_prior", "--profile", "smoke", "--no-progress", "-p", "out_dir", str(out)], env, timeout=900)
+    (run,) = sorted((out / "flow_prior").iterdir())
     return run
 
 def test_smoke_metrics(smoke_run):

@@ -5,7 +5,6 @@ approximation's 1/2 chi^2_d above it), where the shared step of the old experime
 thousands of nats."""
 import math
 import pytest
-pytestmark = pytest.mark.xdist_group("measurement")  # one pytest-xdist worker: its module fixture trains once
 import torch
 from conftest import ROOT, shared_data
 

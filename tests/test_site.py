@@ -2,7 +2,6 @@
 import functools, http.server, json, threading, time, urllib.parse, urllib.request
 from pathlib import Path
 import pytest
-pytestmark = pytest.mark.xdist_group("site")  # one pytest-xdist worker: its module fixtures build the site once
 from conftest import ROOT
 from browser import Browser, find_chromium
 

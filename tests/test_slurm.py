@@ -20,9 +20,8 @@ def _no_slurm():
                 "only to that one (set LPC_BOOK_TEST_ANY_SLURM=1 to use this one)")
 
 REASON = _no_slurm()
-pytestmark = [pytest.mark.skipif(REASON is not None, reason=f"{REASON}; start this machine's one-node Slurm with "
-                                                           "`make slurm-up` (root; CI does it)"),
-              pytest.mark.xdist_group("slurm")]  # one pytest-xdist worker: its module fixtures are one sequence of jobs
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"{REASON}; start this machine's one-node Slurm with "
+                                                          "`make slurm-up` (root; CI does it)")
 
 def load(p, name): return json.loads((Path(p) / name).read_text())
 def runs_in(out): return sorted(p for p in Path(out).glob("*/*") if p.is_dir())
