@@ -305,7 +305,7 @@ def check_slurm(options:dict|None=None, # keyword arguments of `slurm_parameters
         r = subprocess.run(["sbatch", "--test-only", *flags, "--wrap", "true"], capture_output=True, text=True, timeout=60)
         if r.returncode: raise SlurmError(f"Slurm refuses the job ({' '.join(flags)}): {(r.stderr or r.stdout).strip()}")
 
-# %% ../nbs/15_jobs.ipynb #94c5da66
+# %% ../nbs/15_jobs.ipynb #a38e5a5e
 class RunFailed(RuntimeError):
     "The run that a job executed ended failed (its error is in its metrics.json)."
 
@@ -326,13 +326,19 @@ class SlurmRun(Checkpointable):
         try: run = run_queued(self.run_dir, self.root)
         except Stopped:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            self._wait_for_kernel()  # its own last write (its status, from a stale copy) must not come after ours
-            Run(self.run_dir).set_status("interrupted", error=dict(type="SIGTERM", message=(
-                f"stopped by Slurm (scancel or preemption); continue it with: lpc-book resume {self.run_dir}")))
+            # Written at once: Slurm kills the job KillWait seconds after its SIGTERM, maybe before the kernel has ended.
+            # The kernel's later writes merge with this record (`Run.log`); once it has ended, it is written again.
+            self._record_stop()
+            self._wait_for_kernel()
+            self._record_stop()
             time.sleep(self.grace_s)  # a preemption's USR1 may follow: submitit's handler then requeues the job
             return "interrupted"
         if run.metrics.get("status") == "failed": raise RunFailed(run_line(run))
         return run.metrics.get("status")
+
+    def _record_stop(self):
+        Run(self.run_dir).set_status("interrupted", error=dict(type="SIGTERM", message=(
+            f"stopped by Slurm (scancel or preemption); continue it with: lpc-book resume {self.run_dir}")))
 
     def _wait_for_kernel(self):
         "The notebook's kernel got Slurm's signal too: wait (at most `grace_s`) until it has finished what it writes."
