@@ -69,7 +69,7 @@ class Method:
     def state_dict(self)->dict: return {}
     def load_state_dict(self, sd:dict): pass
 
-# %% ../nbs/04_methods.ipynb #023a17f0
+# %% ../nbs/04_methods.ipynb #7d4abb54
 INITS = ("encoder_sample", "encoder_mean", "prior", "normal", "persistent")
 
 @dataclass
@@ -79,6 +79,7 @@ class LPC(Method):
     step_size: float = 1e-3 # eta (the initial value when adapting) [ours]
     sampler: str = "ula" # "ula", "preconditioned" or "mala"
     adapt_steps: int = 0 # SGD iterations of step-size adaptation (dual averaging), then frozen; 0: fixed step_size
+    keep_adapting: bool|None = None # go on adapting after warm-up, one step per chain (None: True for MALA only)
     target_accept: float|None = None # adaptation target (None: 0.574 for MALA, 0.9 otherwise) [ours]
     beta: float = 0.99 # preconditioner's moving-average rate [ours]
     eps: float = 1e-8 # preconditioner's damping [ours]
@@ -107,6 +108,9 @@ class LPC(Method):
         if not isinstance(self.noise, bool): raise ValueError(f"noise={self.noise!r} must be True or False")
         if self.sampler == "mala" and not self.noise:
             raise ValueError("sampler='mala' needs noise=True (a Metropolis test of noiseless moves is meaningless)")
+        if self.keep_adapting is None: self.keep_adapting = self.sampler == "mala"
+        if not isinstance(self.keep_adapting, bool):
+            raise ValueError(f"keep_adapting={self.keep_adapting!r} must be True, False or None")
         target = self.target_accept or TARGET_ACCEPT[self.sampler]
         self.adapter = DualAveraging(self.step_size, target) if self.adapt_steps else None
         self.chains = None
@@ -117,7 +121,9 @@ class LPC(Method):
     def _encoder_hint(self): return ", or use init='prior' and warm_start='none'"
 
     @property
-    def adapting(self)->bool: return self.adapter is not None and self.adapter.t < self.adapt_steps
+    def adapting(self)->bool:
+        "Is the step still adapting (during warm-up, or throughout with `keep_adapting`)?"
+        return self.adapter is not None and (self.keep_adapting or self.adapter.t < self.adapt_steps)
     @property
     def current_step_size(self)->float:
         "The step of the next chain: adapting, the dual-averaging iterate; after warm-up, the frozen average."

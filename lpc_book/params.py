@@ -69,7 +69,7 @@ class Param:
             if self.max is not None and v > self.max: raise ParameterError(f"parameter {name!r} = {v!r} must be <= {self.max}")
         return v
 
-# %% ../nbs/08_params.ipynb #655a4a80
+# %% ../nbs/08_params.ipynb #020b4a5a
 DEVICES = ("auto", "cpu", "cuda")
 LIKELIHOODS = ("discretised_gaussian", "gaussian", "bernoulli")
 
@@ -101,6 +101,8 @@ COMMON_PARAMS = {
     "step_size": Param(float, 1e-2, positive=True, help="Langevin step size eta (the initial value when adapting)"),
     "sampler": Param(str, "preconditioned", choices=SAMPLERS, help="the Langevin step of lpc (lpc_mala: mala, pc: ula)"),
     "adapt_steps": Param(int, 20, min=0, help="SGD iterations of step-size adaptation (dual averaging); 0: fixed"),
+    "keep_adapting": Param(bool, None, nullable=True,
+                           help="adapt after warm-up too, one step per chain (None: MALA only; its acceptance drifts)"),
     "target_accept": Param(float, None, nullable=True, positive=True, max=0.99,
                            help="adaptation target (None: 0.574 for MALA, 0.9 otherwise)"),
     "warm_start": Param(str, "jeffreys", choices=WARM_STARTS, help="the encoder's objective"),
