@@ -305,14 +305,12 @@ def check_slurm(options:dict|None=None, # keyword arguments of `slurm_parameters
         r = subprocess.run(["sbatch", "--test-only", *flags, "--wrap", "true"], capture_output=True, text=True, timeout=60)
         if r.returncode: raise SlurmError(f"Slurm refuses the job ({' '.join(flags)}): {(r.stderr or r.stdout).strip()}")
 
-# %% ../nbs/15_jobs.ipynb #a38e5a5e
+# %% ../nbs/15_jobs.ipynb #46b60322
 class RunFailed(RuntimeError):
     "The run that a job executed ended failed (its error is in its metrics.json)."
 
 class Stopped(BaseException):
     "Slurm sent SIGTERM: scancel, or the first signal of a preemption."
-
-def _stop(signum, frame): raise Stopped()
 
 class SlurmRun(Checkpointable):
     "What a Slurm job executes: `run_queued(run_dir)`, requeued by submitit when Slurm stops it."
@@ -322,19 +320,26 @@ class SlurmRun(Checkpointable):
         self.run_dir, self.root = str(run_dir), str(root)
 
     def __call__(self)->str:
-        signal.signal(signal.SIGTERM, _stop)  # instead of submitit's handler, which only logs it
+        self.stopped = False
+        signal.signal(signal.SIGTERM, self._on_sigterm)  # instead of submitit's handler, which only logs it
         try: run = run_queued(self.run_dir, self.root)
-        except Stopped:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            # Written at once: Slurm kills the job KillWait seconds after its SIGTERM, maybe before the kernel has ended.
-            # The kernel's later writes merge with this record (`Run.log`); once it has ended, it is written again.
-            self._record_stop()
+        except BaseException:
+            if not self.stopped: raise
+        if self.stopped:  # whether or not Stopped reached us (a task of the notebook client's event loop may take it)
             self._wait_for_kernel()
-            self._record_stop()
+            self._record_stop()  # again: the kernel's last write, which merges with ours, may have named another status
             time.sleep(self.grace_s)  # a preemption's USR1 may follow: submitit's handler then requeues the job
             return "interrupted"
         if run.metrics.get("status") == "failed": raise RunFailed(run_line(run))
         return run.metrics.get("status")
+
+    def _on_sigterm(self, signum, frame):
+        "Record the stop in the handler itself: Slurm kills the job KillWait seconds after SIGTERM, whatever runs then."
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        self.stopped = True
+        print(f"lpc_book: SIGTERM received; {self.run_dir} is marked interrupted", flush=True)  # into the job's log
+        self._record_stop()
+        raise Stopped()
 
     def _record_stop(self):
         Run(self.run_dir).set_status("interrupted", error=dict(type="SIGTERM", message=(
