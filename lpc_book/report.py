@@ -17,7 +17,7 @@ from .stats import t_interval, ratio_interval
 __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'profile_label', 'latest_ok',
            'results_frame', 'seed_runs', 'seed_table', 'banded_curves', 'table_html', 'build_report']
 
-# %% ../nbs/09_report.ipynb #4bb8a012
+# %% ../nbs/09_report.ipynb #5e5cace9
 EXPERIMENT_TITLES = {
     "lpc_vs_baselines": "LPC against the baselines (the paper's main table)",
     "warm_start": "Warm-start objectives",
@@ -48,6 +48,8 @@ def profile_label(run:Run)->str:
     try: full = defaults(run.experiment).get("method")
     except ParameterError: return prof  # an experiment this version does not know
     return prof if not isinstance(full, list) or set(full) <= set(methods) else f"{prof}, {' + '.join(methods)} only"
+
+def _slug(text:str)->str: return re.sub(r"[^A-Za-z0-9_-]+", "-", text)  # an HTML id from a profile label
 
 def latest_ok(runs:list[Run])->dict:
     "The newest run with status ok for each (experiment, `profile_label`); a cut run older than the full one is dropped."
@@ -195,7 +197,7 @@ def _eval_note(run):
                       f"({ev.get('reference_split', '?')} split)")
     return "; ".join(bits) + "."
 
-# %% ../nbs/09_report.ipynb #96695da5
+# %% ../nbs/09_report.ipynb #cb22a620
 def _curves_figures(run):
     "Figures of quality against iterations, gradient evaluations and seconds (convergence runs)."
     out = []
@@ -239,14 +241,14 @@ def build_report(root:str|Path|None=None, # repository root
             cells.append(_md(f"**Over {len(by_seed)} seeds** ({', '.join(map(str, by_seed))}; runs "
                              f"{', '.join(f'`{r.id}`' for r in by_seed.values())}): mean [95% t-interval]; ratios "
                              "on the log scale. The newest single run follows."))
-            cells.append(_html_cell(table_html(seed_table(by_seed), re.sub(r"[^A-Za-z0-9_-]+", "-", f"{exp}-seeds-{prof}"), "seed-row"), f"{exp} / {prof} / seeds"))
+            cells.append(_html_cell(table_html(seed_table(by_seed), _slug(f"{exp}-seeds-{prof}"), "seed-row"), f"{exp} / {prof} / seeds"))
             fig = banded_curves(by_seed) if figures else None
             if fig is not None:
                 buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
                 cells.append(_img_cell(buf.getvalue(), "curves over seeds"))
         df = results_frame(run)
         tid = "main-table" if exp == "lpc_vs_baselines" else f"{exp}-table"
-        cells.append(_html_cell(table_html(df, re.sub(r"[^A-Za-z0-9_-]+", "-", f"{tid}-{prof}"), "method-row" if exp == "lpc_vs_baselines" else "row"), f"{exp} / {prof}"))
+        cells.append(_html_cell(table_html(df, _slug(f"{tid}-{prof}"), "method-row" if exp == "lpc_vs_baselines" else "row"), f"{exp} / {prof}"))
         for k in ("summary", "claims"):
             if run.metrics.get(k): cells.append(_md("\n".join(f"- **{a}**: {b}" for a, b in run.metrics[k].items())))
         if figures:

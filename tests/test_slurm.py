@@ -96,8 +96,8 @@ def stopped(env, profile, four, tmp_path_factory):
         assert load(runs[seed], "metrics.json")["status"] == "running"
         subprocess.run([*cmd, load(runs[seed], "config.json")["launcher"]["job_id"]], check=True)
     wait_for(lambda: statuses(out, env).get(runs[1].name) == "interrupted", 120, "list to say interrupted")
-    # `list` says interrupted once the kernel is gone (or its guard wrote it); the job's wrapper writes the typed SIGTERM
-    # record just after, once it has seen the kernel end: wait for that record rather than reading the file at once
+    # `list` may say interrupted (the kernel's guard, or its process gone) a moment before the job's SIGTERM handler
+    # has written the typed record: wait for that record rather than reading the file at once
     wait_for(lambda: (load(runs[1], "metrics.json").get("error") or {}).get("type") == "SIGTERM", 120,
              "the job's SIGTERM record")
     cancelled = load(runs[1], "metrics.json")
