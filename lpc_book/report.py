@@ -14,10 +14,11 @@ from .params import ParameterError, defaults
 from .stats import t_interval, ratio_interval
 
 # %% auto #0
-__all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'profile_label', 'latest_ok',
-           'results_frame', 'seed_runs', 'seed_table', 'banded_curves', 'table_html', 'build_report']
+__all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'profile_label', 'Assembled',
+           'assemble', 'latest_ok', 'results_frame', 'seed_runs', 'seed_table', 'banded_curves', 'table_html',
+           'build_report']
 
-# %% ../nbs/09_report.ipynb #5e5cace9
+# %% ../nbs/09_report.ipynb #c2d76b43
 EXPERIMENT_TITLES = {
     "lpc_vs_baselines": "LPC against the baselines (the paper's main table)",
     "warm_start": "Warm-start objectives",
@@ -51,13 +52,56 @@ def profile_label(run:Run)->str:
 
 def _slug(text:str)->str: return re.sub(r"[^A-Za-z0-9_-]+", "-", text)  # an HTML id from a profile label
 
+class Assembled:
+    """A full table assembled from cut runs (`-p method '[...]'`) of one experiment, commit and set of parameters
+    (profile and seed included) whose methods, taken once each, make the experiment's whole list: the way to split
+    a long table over processes, GPUs or Slurm jobs. It reads like a `Run` to the report; `parts` are the runs."""
+    def __init__(self, parts:list[Run]): # in the order the runs were made
+        self.parts = parts
+        first, ms = self.parts[0], [r.metrics for r in self.parts]
+        self.experiment, self.status = first.experiment, "ok"
+        self.id = " + ".join(r.id for r in self.parts)
+        self.params = {**first.params, "method": [m for r in self.parts for m in r.params["method"]]}
+        self.config = {**first.config, "params": self.params}
+        merged = lambda k: {a: b for m in ms for a, b in (m.get(k) or {}).items()}
+        self.metrics = {**ms[0], "results": [x for m in ms for x in m.get("results", [])],
+                        "claims": merged("claims"), "summary": merged("summary"), "flagged": merged("flagged")}
+
+def _parts(run)->list: return getattr(run, "parts", [run])
+
+def _is_cut(r)->bool: return r.status == "ok" and profile_label(r) != r.params.get("profile", "")
+
+def assemble(runs:list[Run])->list[Assembled]:
+    "Full tables assembled from ok cut runs that share experiment, commit and every parameter but `method` (`runs` oldest first)."
+    groups = {}
+    for r in reversed(runs):
+        if not _is_cut(r): continue
+        rest = json.dumps({k: v for k, v in r.params.items() if k != "method"}, sort_keys=True, default=str)
+        groups.setdefault((r.experiment, r.config.get("git_commit"), rest), []).append(r)
+    out = []
+    for (exp, *_), rs in groups.items():
+        full, parts, have = set(defaults(exp)["method"]), [], set()
+        for r in rs:  # newest first: a run joins when its methods are new to the table
+            if have & set(r.params["method"]): continue
+            parts.append(r); have |= set(r.params["method"])
+            if full <= have: out.append(Assembled(parts[::-1])); break
+    return out
+
+def _candidates(runs:list[Run])->list:
+    "Every ok run and every assembled table, oldest first (an assembled table is as new as its newest part)."
+    rank = {r.id: i for i, r in enumerate(runs)}
+    return sorted([r for r in runs if r.status == "ok"] + assemble(runs), key=lambda r: max(rank[p.id] for p in _parts(r)))
+
 def latest_ok(runs:list[Run])->dict:
-    "The newest run with status ok for each (experiment, `profile_label`); a cut run older than the full one is dropped."
-    out = {}
-    for r in runs:
-        if r.status == "ok": out[(r.experiment, profile_label(r))] = r
-    full = lambda e, r: out.get((e, r.config.get("params", {}).get("profile", "")))
-    return {(e, l): r for (e, l), r in out.items() if full(e, r) is None or full(e, r).id <= r.id}
+    """The newest ok run (or `Assembled` table) for each (experiment, `profile_label`); a cut run older than the
+    profile's full table, or part of it, is dropped."""
+    cands = _candidates(runs)
+    out, pos = {}, {}
+    for i, r in enumerate(cands): out[(r.experiment, profile_label(r))] = r; pos[r.id] = i
+    used = {p.id for r in out.values() for p in getattr(r, "parts", [])}
+    full = lambda e, r: out.get((e, r.params.get("profile", "")))
+    return {(e, l): r for (e, l), r in out.items()
+            if r.id not in used and (full(e, r) is None or pos[full(e, r).id] <= pos[r.id])}
 
 def results_frame(run:Run)->pd.DataFrame:
     "The run's `results` rows as a DataFrame (cost columns last)."
@@ -66,16 +110,15 @@ def results_frame(run:Run)->pd.DataFrame:
     cols = [c for c in df.columns if c not in COST_COLUMNS] + [c for c in COST_COLUMNS if c in df.columns]
     return df[cols]
 
-# %% ../nbs/09_report.ipynb #15218198
+# %% ../nbs/09_report.ipynb #d3681e6f
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
 KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
 
 def seed_runs(runs:list[Run], experiment:str, profile:str)->dict:
-    "{seed: the newest ok run of that seed} for one experiment and profile."
+    "{seed: the newest ok run (or `Assembled` table) of that seed} for one experiment and profile."
     out = {}
-    for r in runs:
-        p = r.config.get("params", {})
-        if r.experiment == experiment and profile_label(r) == profile and r.status == "ok": out[p.get("seed", 0)] = r
+    for r in _candidates(runs):
+        if r.experiment == experiment and profile_label(r) == profile: out[r.params.get("seed", 0)] = r
     return dict(sorted(out.items()))
 
 def _key(df): return next((k for k in KEY_COLUMNS if k in df.columns), None)
@@ -113,7 +156,8 @@ def banded_curves(by_seed:dict, # {seed: Run}
                   skip_prefix:str="sweep_", # configurations not drawn (e.g. the step-size sweep)
                  ):
     "Mean curve and min-max band over seeds per configuration, against each cost axis (None without curves)."
-    dfs = [pd.read_csv(r.path / "curves.csv").assign(seed=s) for s, r in by_seed.items() if (r.path / "curves.csv").exists()]
+    dfs = [pd.read_csv(p.path / "curves.csv").assign(seed=s) for s, r in by_seed.items() for p in _parts(r)
+           if (p.path / "curves.csv").exists()]
     if not dfs: return None
     df = pd.concat(dfs, ignore_index=True)
     key = _key(df)
@@ -135,7 +179,7 @@ def banded_curves(by_seed:dict, # {seed: Run}
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #07e843cd
+# %% ../nbs/09_report.ipynb #0ad58721
 def _plt():
     import matplotlib  # a second to import: loaded when figures are drawn, not with every CLI command
     matplotlib.use("Agg")  # figures to files, whatever the caller's backend
@@ -189,7 +233,11 @@ def _eval_note(run):
     p = run.config.get("params", {})
     bits = [f"profile **{p.get('profile', '?')}**", f"dataset **{p.get('dataset', '?')}**"
             + (f" (n_train={p['n_train']})" if p.get("n_train") else ""),
-            f"run `{run.experiment}/{run.id}`", f"device {run.config.get('device', '?')}"]
+            f"run `{run.experiment}/{run.id}`" if len(_parts(run)) == 1 else
+            "assembled from the runs " + ", ".join(f"`{run.experiment}/{r.id}` ({' + '.join(r.params['method'])})" for r in _parts(run))
+            +
+            f" of one commit (`{str(run.config.get('git_commit', '?'))[:7]}`) and one set of parameters",
+            f"device {run.config.get('device', '?')}"]
     if ev:
         bits.append(f"FID/KID/PRC extractor **{ev.get('extractor', '?')}**"
                     + (f" ({ev['note']})" if ev.get("note") else "")
@@ -197,7 +245,7 @@ def _eval_note(run):
                       f"({ev.get('reference_split', '?')} split)")
     return "; ".join(bits) + "."
 
-# %% ../nbs/09_report.ipynb #cb22a620
+# %% ../nbs/09_report.ipynb #a461e746
 def _curves_figures(run):
     "Figures of quality against iterations, gradient evaluations and seconds (convergence runs)."
     out = []
@@ -251,14 +299,16 @@ def build_report(root:str|Path|None=None, # repository root
         cells.append(_html_cell(table_html(df, _slug(f"{tid}-{prof}"), "method-row" if exp == "lpc_vs_baselines" else "row"), f"{exp} / {prof}"))
         for k in ("summary", "claims"):
             if run.metrics.get(k): cells.append(_md("\n".join(f"- **{a}**: {b}" for a, b in run.metrics[k].items())))
-        if figures:
-            for fig in _curves_figures(run):
-                buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
-                cells.append(_img_cell(buf.getvalue(), "curves"))
-            for png in sorted(run.path.glob("*.png")):
-                cells.append(_md(f"**{png.stem.replace('_', ' ')}**")); cells.append(_img_cell(png, png.stem))
-        nb_rel = os.path.relpath(run.path / "notebook.ipynb", out.parent)
-        if (run.path / "notebook.ipynb").exists(): cells.append(_md(f"[The executed notebook of this run]({nb_rel})"))
+        for part in _parts(run):
+            if figures:
+                for fig in _curves_figures(part):
+                    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
+                    cells.append(_img_cell(buf.getvalue(), "curves"))
+                for png in sorted(part.path.glob("*.png")):
+                    cells.append(_md(f"**{png.stem.replace('_', ' ')}**")); cells.append(_img_cell(png, png.stem))
+            nb_rel = os.path.relpath(part.path / "notebook.ipynb", out.parent)
+            if (part.path / "notebook.ipynb").exists():
+                cells.append(_md(f"[The executed notebook of {'this run' if part is run else f'run `{part.id}`'}]({nb_rel})"))
     order = lambda t: ["cpu", "paper"].index(t[0]) if t[0] in ("cpu", "paper") else 9
     for exp in exps:  # the studies first (cpu, paper, other profiles)...
         these = sorted([(prof, r) for (e, prof), r in best.items() if e == exp and prof != "smoke"], key=order)
