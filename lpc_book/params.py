@@ -170,7 +170,7 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
 
-# %% ../nbs/08_params.ipynb #30f0347a
+# %% ../nbs/08_params.ipynb #b2795a79
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
     pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
     pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
@@ -206,6 +206,8 @@ register_experiment("frontier", check=check_frontier_params,
                            help="each sampler's short step-size sweep (at K = sweep_k, sweep_seconds each)"),
     sweep_k=Param(int, 3, positive=True, help="K of the step-size sweep"),
     sweep_seconds=Param(float, 1.0, positive=True, help="training seconds of each sweep run"),
+    sweep_extend=Param(int, 2, min=0, help="at most this many steps added beyond an edge of the sweep when the best "
+                       "step size is at that edge (each one grid ratio further out)"),
     reverse_at_best=Param(int, 1, min=0, help="the reverse-KL warm start at this many of the fastest (sampler, K)"),
     theta_last=Param(bool, True, help="also the fastest point with theta's gradient from z_K only (burn_in = K)"),
     baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),
