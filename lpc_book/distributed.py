@@ -14,8 +14,8 @@ from .training import Callback, Checkpoint
 
 # %% auto #0
 __all__ = ['backend_for', 'worker_device', 'init_process_group', 'WorkerError', 'DistributedLaunchError', 'worker_error_record',
-           'write_error', 'read_errors', 'rebuild_error', 'Snapshots', 'main', 'torchrun_command', 'launch',
-           'fit_distributed', 'replay']
+           'write_error', 'read_errors', 'rebuild_error', 'Snapshots', 'main', 'check_outcome', 'torchrun_command',
+           'launch', 'fit_distributed', 'replay']
 
 # %% ../nbs/14_distributed.ipynb #c57ba506
 def backend_for(device:str|torch.device, # the device the process computes on
@@ -96,7 +96,7 @@ def _import(name:str):
     if not attr: raise ValueError(f"factory {name!r} must be 'module:function'")
     return getattr(importlib.import_module(mod), attr)
 
-# %% ../nbs/14_distributed.ipynb #d3c651bc
+# %% ../nbs/14_distributed.ipynb #06a49eea
 class Snapshots(Callback):
     "Save the state at every multiple of the given periods (rank 0), for callbacks replayed afterwards."
     def __init__(self, every:list, folder:Path): self.every, self.folder = list(every), Path(folder)
@@ -130,9 +130,29 @@ def main(argv:list[str]|None=None, # [SPEC.json] (default: sys.argv[1:])
     except BaseException as e:
         write_error(spec["error_dir"], e, rank)  # first, so that the cause is the earliest record
         raise
+    atomic_write_json(Path(spec["error_dir"]) / f"done_rank{rank}.json", dict(rank=rank, time=time.time()))
     dist.destroy_process_group()
 
-# %% ../nbs/14_distributed.ipynb #13702f25
+def check_outcome(errors:str|Path, # the job's error folder (records `rank<r>.json`, markers `done_rank<r>.json`)
+                  rc:int, # torchrun's exit code
+                  nproc:int, # processes
+                  tail:str="", # torchrun's last output, for the error message
+                 )->str|None: # a warning when the job finished but a process crashed on its way out
+    """Raise the earliest worker error, or `DistributedLaunchError` if torchrun failed with none recorded. A job whose
+    every worker recorded that it finished (training done, final checkpoint written, barrier passed) is complete even
+    if torchrun exits non-zero: gloo's threads can abort a process at exit ("terminate called without an active
+    exception", seen here once in a resumed job), after the work is saved."""
+    errors = Path(errors)
+    recs = read_errors(errors)
+    if recs:
+        raise rebuild_error(recs[0]) from WorkerError(f"rank {recs[0]['rank']} of {nproc} failed:\n{recs[0].get('traceback', '')}")
+    if rc == 0: return None
+    if len(list(errors.glob("done_rank*.json"))) == nproc:
+        return f"torchrun exited with code {rc} after all {nproc} workers had finished (a crash on exit); the job is complete"
+    raise DistributedLaunchError(f"torchrun exited with code {rc} and no worker recorded an error; its last "
+                                 f"output:\n{tail[-3000:]}")
+
+# %% ../nbs/14_distributed.ipynb #6ffeb97a
 def torchrun_command(nproc:int, # processes
                      spec:str|Path, # the spec file
                     )->list[str]:
@@ -171,12 +191,8 @@ def launch(spec:dict, # the job (see `main`); `error_dir` is set here
         rc = proc.wait()
     except BaseException:
         _stop(proc); raise
-    recs = read_errors(errors)
-    if recs:
-        raise rebuild_error(recs[0]) from WorkerError(f"rank {recs[0]['rank']} of {nproc} failed:\n{recs[0].get('traceback', '')}")
-    if rc != 0:
-        raise DistributedLaunchError(f"torchrun exited with code {rc} and no worker recorded an error; its last "
-                                     f"output:\n{''.join(tail)[-3000:]}")
+    warning = check_outcome(errors, rc, nproc, "".join(tail))
+    if warning: print(f"lpc_book.distributed: {warning}", file=sys.stderr, flush=True)
 
 def fit_distributed(factory:str, # "module:function" building the Learner (see `main`)
                     kwargs:dict, # JSON-able arguments of the factory
