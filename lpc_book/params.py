@@ -170,7 +170,7 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
 
-# %% ../nbs/08_params.ipynb #b2795a79
+# %% ../nbs/08_params.ipynb #1ee37d9c
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
     pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
     pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
@@ -179,6 +179,8 @@ MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps
 
 register_experiment("lpc_vs_baselines",
     method=Param(str, list(METHODS), choices=tuple(METHODS), many=True, help="the methods of the main table"),
+    prior_steps=Param(int, [], positive=True, many=True, help="lpc_prior again at each of these K (rows lpc_prior_k<K>): "
+                      "a chain from the prior needs more steps than one from the encoder [the paper's prior runs: 300]"),
     **MCPC_PARAMS)
 register_experiment("warm_start",
     warm_starts=Param(str, ["none", "forward", "reverse", "jeffreys"], choices=WARM_STARTS, many=True))

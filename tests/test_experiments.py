@@ -25,7 +25,8 @@ def test_smoke_run_folder(smoke_runs, exp):
     assert not list(run.glob("*.pt")), "checkpoints must stay out of the run folder"
     if exp == "lpc_vs_baselines":
         from lpc_book.methods import METHODS
-        assert {r["method"] for r in met["results"]} == set(METHODS)
+        assert {r["method"] for r in met["results"]} == set(METHODS) | {"lpc_prior_k10"}  # the smoke profile's prior_steps
+        assert (run / "lpc_prior_vs_k.png").exists()
         for r in met["results"]:  # every row measured the same way: AIS log p(x) with its error, chains diagnosed
             assert r["log_px_estimator"] == "ais" and r["log_px_se"] > 0, r
             if r["method"] not in ("vae", "iwae"): assert "chain_accept_prob" in r and "flags" in r, r
