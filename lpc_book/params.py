@@ -170,7 +170,7 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
 
-# %% ../nbs/08_params.ipynb #1ee37d9c
+# %% ../nbs/08_params.ipynb #2662a34b
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
     pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
     pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
@@ -214,7 +214,12 @@ register_experiment("frontier", check=check_frontier_params,
     theta_last=Param(bool, True, help="also the fastest point with theta's gradient from z_K only (burn_in = K)"),
     baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),
     iterations=Param(int, 1_000_000, positive=True, help="a cap only: each configuration stops at train_seconds"),
-    train_seconds=Param(float, 2.0, min=0.0, help="training seconds of every configuration (evaluation excluded)"),
+    train_seconds=Param(float, 2.0, min=0.0, help="training seconds of every configuration (evaluation excluded); "
+                        "with budget_from_vae, the VAE's cap"),
+    budget_from_vae=Param(bool, False, help="train the VAE until its FID curve is flat (lpc_book.stats.plateau, with at "
+                          "least plateau_points evaluations in its last 20%) or train_seconds have passed, then give every "
+                          "other configuration the VAE's seconds"),
+    plateau_points=Param(int, 5, min=2, help="evaluations in the last 20% of the VAE's curve before it may count as flat"),
     eval_every_seconds=Param(float, 0.5, positive=True, help="training seconds between FID evaluations"),
     eval_curve_samples=Param(int, 200, positive=True, help="samples per FID evaluation"))
 
