@@ -17,7 +17,7 @@ __all__ = ['DEVICES', 'LIKELIHOODS', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT
            'ParameterError', 'Param', 'register_experiment', 'experiment_schema', 'defaults', 'check_common',
            'check_flow_params', 'check_frontier_params', 'validate_params', 'check_experiment']
 
-# %% ../nbs/08_params.ipynb #a92ff727
+# %% ../nbs/08_params.ipynb #6c75f135
 class ParameterError(ValueError):
     "A bad experiment parameter: the message names the parameter, its value and what is accepted."
 
@@ -32,6 +32,7 @@ class Param:
     positive: bool = False # strictly greater than 0
     nullable: bool = False # None allowed
     many: bool = False # a list of values, each checked (e.g. several methods); a single value is accepted too
+    empty: bool = False # with many: an empty list is allowed (an optional sweep)
     help: str = ""
 
     def check(self, name, value):
@@ -40,7 +41,7 @@ class Param:
             raise ParameterError(f"parameter {name!r} is None; expected {self._what()}")
         if self.many:
             vals = value if isinstance(value, (list, tuple)) else [value]
-            if not vals: raise ParameterError(f"parameter {name!r} is an empty list; expected one or more of {self._what()}")
+            if not vals and not self.empty: raise ParameterError(f"parameter {name!r} is an empty list; expected one or more of {self._what()}")
             return [self._one(name, v) for v in vals]
         return self._one(name, value)
 
@@ -170,7 +171,7 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
 
-# %% ../nbs/08_params.ipynb #2662a34b
+# %% ../nbs/08_params.ipynb #ec9202f1
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
     pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
     pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
@@ -179,7 +180,7 @@ MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps
 
 register_experiment("lpc_vs_baselines",
     method=Param(str, list(METHODS), choices=tuple(METHODS), many=True, help="the methods of the main table"),
-    prior_steps=Param(int, [], positive=True, many=True, help="lpc_prior again at each of these K (rows lpc_prior_k<K>): "
+    prior_steps=Param(int, [], positive=True, many=True, empty=True, help="lpc_prior again at each of these K (rows lpc_prior_k<K>): "
                       "a chain from the prior needs more steps than one from the encoder [the paper's prior runs: 300]"),
     **MCPC_PARAMS)
 register_experiment("warm_start",

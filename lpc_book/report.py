@@ -179,7 +179,7 @@ def banded_curves(by_seed:dict, # {seed: Run}
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #e566691f
+# %% ../nbs/09_report.ipynb #e79a6868
 CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
           "LPC matches or beats the VAE on FID (equal seconds)",
           "Fewer SGD iterations to the VAE's quality",
@@ -213,7 +213,7 @@ def claims_table(runs:list[Run], # every run (the newest ok run of each seed is 
         f = _rows(r).set_index("method")["fid"] if "method" in _rows(r) else {}
         if "lpc" in f and "vae" in f: d.append(rel(float(f["lpc"]), float(f["vae"])))
     out.append(_claim(CLAIMS[0], "(FID LPC - FID VAE) / FID VAE", t_interval(d), 0.10, "below", main, "held below +0.10"))
-    d, ratios = [], []
+    d, ratios, not_flat = [], [], 0
     for r in conv.values():
         c = _curves(r)
         if c is None or not {"lpc", "vae"} <= set(c["method"]): continue
@@ -221,7 +221,7 @@ def claims_table(runs:list[Run], # every run (the newest ok run of each seed is 
         t = min(l["seconds"].iloc[-1], v["seconds"].iloc[-1])
         fl, fv = (float(np.interp(t, g["seconds"], g["fid"])) for g in (l, v))
         d.append(rel(fl, fv))
-        target = plateau(v["iteration"], v["fid"])["level"]
+        pl = plateau(v["iteration"], v["fid"]); target = pl["level"]; not_flat += not pl["flat"]
         cl, cv = (first_crossing(g["iteration"], g["fid"], target) for g in (l, v))
         ratios.append(cl.x / cv.x if cl.reached and cv.reached and cv.x > 0 else math.inf)
     out.append(_claim(CLAIMS[1], "(FID LPC - FID VAE) / FID VAE at equal seconds", t_interval(d), 0.10, "below", conv,
@@ -231,6 +231,7 @@ def claims_table(runs:list[Run], # every run (the newest ok run of each seed is 
     if any(not math.isfinite(x) for x in ratios):
         row.update(verdict="not held", rule=row["rule"] + f"; LPC did not reach F* in {sum(not math.isfinite(x) for x in ratios)} "
                    f"of {len(ratios)} seeds")
+    if not_flat: row["rule"] += f"; the VAE's curve is not flat in {not_flat} of {len(ratios)} seeds, so F* is not its plateau"
     out.append(row)
     pre = seed_runs(runs, "precondition", profile)
     d = []
