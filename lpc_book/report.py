@@ -110,7 +110,7 @@ def results_frame(run:Run)->pd.DataFrame:
     cols = [c for c in df.columns if c not in COST_COLUMNS] + [c for c in COST_COLUMNS if c in df.columns]
     return df[cols]
 
-# %% ../nbs/09_report.ipynb #d3681e6f
+# %% ../nbs/09_report.ipynb #83f21151
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
 KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
 
@@ -121,7 +121,10 @@ def seed_runs(runs:list[Run], experiment:str, profile:str)->dict:
         if r.experiment == experiment and profile_label(r) == profile: out[r.params.get("seed", 0)] = r
     return dict(sorted(out.items()))
 
-def _key(df): return next((k for k in KEY_COLUMNS if k in df.columns), None)
+def _key(df, by=None): # by: a column within whose groups the key must be unique (a results table's seed)
+    "The first of KEY_COLUMNS present (and, with `by`, naming one row per group: the flow prior's rows share a method)."
+    ok = lambda k: k in df.columns and (by is None or not df.duplicated([by, k]).any())
+    return next((k for k in KEY_COLUMNS if ok(k)), None)
 
 def seed_table(by_seed:dict, # {seed: Run}
                level:float=0.95,
@@ -131,7 +134,7 @@ def seed_table(by_seed:dict, # {seed: Run}
     frames = [f for f in frames if not f.empty]
     if not frames: return pd.DataFrame()
     df = pd.concat(frames, ignore_index=True)
-    key = _key(df)
+    key = _key(df, by="seed")
     if key is None: return pd.DataFrame()
     if "status" in df.columns: df = df[df["status"] == "ok"]
     skip = {"seed", "status", key, "K", "burn_in", "step_size"}
