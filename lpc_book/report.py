@@ -18,7 +18,7 @@ __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 
            'Assembled', 'assemble', 'latest_ok', 'results_frame', 'seed_runs', 'seed_table', 'banded_curves',
            'claims_table', 'table_html', 'build_report']
 
-# %% ../nbs/09_report.ipynb #c2d76b43
+# %% ../nbs/09_report.ipynb #fa2a75cd
 EXPERIMENT_TITLES = {
     "lpc_vs_baselines": "LPC against the baselines (the paper's main table)",
     "warm_start": "Warm-start objectives",
@@ -69,6 +69,11 @@ class Assembled:
 
 def _parts(run)->list: return getattr(run, "parts", [run])
 
+def _curves(r)->pd.DataFrame|None:
+    "The `curves.csv` of a run (of all its parts, for an `Assembled` table), or None."
+    dfs = [pd.read_csv(p.path / "curves.csv") for p in _parts(r) if (p.path / "curves.csv").exists()]
+    return pd.concat(dfs, ignore_index=True) if dfs else None
+
 def _is_cut(r)->bool: return r.status == "ok" and profile_label(r) != r.params.get("profile", "")
 
 def assemble(runs:list[Run])->list[Assembled]:
@@ -110,7 +115,7 @@ def results_frame(run:Run)->pd.DataFrame:
     cols = [c for c in df.columns if c not in COST_COLUMNS] + [c for c in COST_COLUMNS if c in df.columns]
     return df[cols]
 
-# %% ../nbs/09_report.ipynb #83f21151
+# %% ../nbs/09_report.ipynb #4fb6bd1d
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
 KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
 
@@ -159,8 +164,7 @@ def banded_curves(by_seed:dict, # {seed: Run}
                   skip_prefix:str="sweep_", # configurations not drawn (e.g. the step-size sweep)
                  ):
     "Mean curve and min-max band over seeds per configuration, against each cost axis (None without curves)."
-    dfs = [pd.read_csv(p.path / "curves.csv").assign(seed=s) for s, r in by_seed.items() for p in _parts(r)
-           if (p.path / "curves.csv").exists()]
+    dfs = [c.assign(seed=s) for s, r in by_seed.items() if (c := _curves(r)) is not None]
     if not dfs: return None
     df = pd.concat(dfs, ignore_index=True)
     key = _key(df)
@@ -182,7 +186,7 @@ def banded_curves(by_seed:dict, # {seed: Run}
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #e79a6868
+# %% ../nbs/09_report.ipynb #c103ead7
 CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
           "LPC matches or beats the VAE on FID (equal seconds)",
           "Fewer SGD iterations to the VAE's quality",
@@ -195,10 +199,6 @@ def _fmt_iv(iv, unit=""):
 def _rows(r)->pd.DataFrame:
     df = results_frame(r)
     return df[df["status"] == "ok"] if "status" in df.columns else df
-
-def _curves(r)->pd.DataFrame|None:
-    dfs = [pd.read_csv(p.path / "curves.csv") for p in _parts(r) if (p.path / "curves.csv").exists()]
-    return pd.concat(dfs, ignore_index=True) if dfs else None
 
 def _claim(name, stat, iv, threshold, side, by_seed, rule, extra=""):
     return dict(claim=name, verdict=verdict(iv, threshold, side), statistic=f"{stat}: {_fmt_iv(iv)}", seeds=iv.n,
@@ -213,7 +213,8 @@ def claims_table(runs:list[Run], # every run (the newest ok run of each seed is 
     rel = lambda l, v: (l - v) / v
     d = []
     for r in main.values():
-        f = _rows(r).set_index("method")["fid"] if "method" in _rows(r) else {}
+        t = _rows(r)
+        f = t.set_index("method")["fid"] if "method" in t else {}
         if "lpc" in f and "vae" in f: d.append(rel(float(f["lpc"]), float(f["vae"])))
     out.append(_claim(CLAIMS[0], "(FID LPC - FID VAE) / FID VAE", t_interval(d), 0.10, "below", main, "held below +0.10"))
     d, ratios, not_flat = [], [], 0
