@@ -13,9 +13,9 @@ from .samplers import SAMPLERS
 from .warmstart import WARM_STARTS
 
 # %% auto #0
-__all__ = ['DEVICES', 'LIKELIHOODS', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'MCPC_PARAMS', 'PASSED_THROUGH',
-           'ParameterError', 'Param', 'register_experiment', 'experiment_schema', 'defaults', 'check_common',
-           'check_flow_params', 'check_frontier_params', 'validate_params', 'check_experiment']
+__all__ = ['DEVICES', 'LIKELIHOODS', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'MCPC_PARAMS', 'BUDGET_PARAMS',
+           'PASSED_THROUGH', 'ParameterError', 'Param', 'register_experiment', 'experiment_schema', 'defaults',
+           'check_common', 'check_flow_params', 'check_budget_params', 'validate_params', 'check_experiment']
 
 # %% ../nbs/08_params.ipynb #6c75f135
 class ParameterError(ValueError):
@@ -171,7 +171,7 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
 
-# %% ../nbs/08_params.ipynb #ec9202f1
+# %% ../nbs/08_params.ipynb #72358598
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
     pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
     pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
@@ -188,21 +188,36 @@ register_experiment("warm_start",
 register_experiment("precondition",
     step_sizes=Param(float, [1e-3, 1e-2, 1e-1], positive=True, many=True, help="fixed step sizes swept"),
     betas=Param(float, [0.99], min=0.0, max=0.999999, many=True, help="preconditioner rates swept"))
-register_experiment("convergence",
-    method=Param(str, ["lpc", "vae"], choices=tuple(METHODS), many=True),
-    eval_every=Param(int, 20, positive=True, help="iterations between quality evaluations"),
-    eval_curve_samples=Param(int, 100, positive=True, help="samples per point of the quality curve"))
+BUDGET_PARAMS = dict( # training against the clock (lpc_book.experiment.train_timed): the convergence and frontier experiments
+    iterations=Param(int, 1_000_000, positive=True, help="a cap only: each configuration stops at train_seconds"),
+    train_seconds=Param(float, 2.0, min=0.0, help="training seconds of every configuration (evaluation excluded); "
+                        "with budget_from_vae, the VAE's cap"),
+    budget_from_vae=Param(bool, False, help="train the VAE until its FID curve is flat (lpc_book.stats.plateau, with at "
+                          "least plateau_points evaluations in its last 20%) or train_seconds have passed, then give every "
+                          "other configuration the VAE's seconds"),
+    plateau_points=Param(int, 5, min=2, help="evaluations in the last 20% of the VAE's curve before it may count as flat"),
+    eval_every_seconds=Param(float, 0.5, positive=True, help="training seconds between FID evaluations"),
+    eval_curve_samples=Param(int, 200, positive=True, help="samples per FID evaluation"))
 
-def check_frontier_params(p:dict): # full parameters of the frontier experiment
-    "The frontier compares configurations at equal training seconds, so it needs a time budget."
+def check_budget_params(p:dict): # full parameters of an experiment with BUDGET_PARAMS
+    "Comparisons at equal training seconds need a time budget with curve points inside it (and a VAE to set it)."
     if not p["train_seconds"]:
-        raise ParameterError("parameter 'train_seconds' = 0: the frontier trains every configuration for the same "
+        raise ParameterError("parameter 'train_seconds' = 0: this experiment trains every configuration for the same "
                              "seconds; give it a budget > 0")
     if p["eval_every_seconds"] > p["train_seconds"]:
         raise ParameterError(f"parameter 'eval_every_seconds' = {p['eval_every_seconds']} exceeds train_seconds = "
                              f"{p['train_seconds']}: the curve would have no point inside the budget")
+    trained = p["baselines"] if "baselines" in p else p.get("method", [])
+    if p["budget_from_vae"] and "vae" not in trained:
+        raise ParameterError(f"parameter 'budget_from_vae' = True needs the VAE among the configurations (got "
+                             f"{trained!r}): its plateau sets the budget")
 
-register_experiment("frontier", check=check_frontier_params,
+register_experiment("convergence", check=check_budget_params,
+    method=Param(str, ["vae", "lpc"], choices=tuple(METHODS), many=True, help="methods trained for the same seconds"),
+    **{**BUDGET_PARAMS, "eval_curve_samples": Param(int, 100, positive=True, help="samples per FID evaluation")},
+    **MCPC_PARAMS)
+
+register_experiment("frontier", check=check_budget_params,
     ks=Param(int, [1, 3], positive=True, many=True, help="Langevin steps K per minibatch swept"),
     samplers=Param(str, ["ula", "preconditioned"], choices=("ula", "preconditioned"), many=True),
     sweep_step_sizes=Param(float, [0.003, 0.03], positive=True, many=True,
@@ -214,15 +229,7 @@ register_experiment("frontier", check=check_frontier_params,
     reverse_at_best=Param(int, 1, min=0, help="the reverse-KL warm start at this many of the fastest (sampler, K)"),
     theta_last=Param(bool, True, help="also the fastest point with theta's gradient from z_K only (burn_in = K)"),
     baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),
-    iterations=Param(int, 1_000_000, positive=True, help="a cap only: each configuration stops at train_seconds"),
-    train_seconds=Param(float, 2.0, min=0.0, help="training seconds of every configuration (evaluation excluded); "
-                        "with budget_from_vae, the VAE's cap"),
-    budget_from_vae=Param(bool, False, help="train the VAE until its FID curve is flat (lpc_book.stats.plateau, with at "
-                          "least plateau_points evaluations in its last 20%) or train_seconds have passed, then give every "
-                          "other configuration the VAE's seconds"),
-    plateau_points=Param(int, 5, min=2, help="evaluations in the last 20% of the VAE's curve before it may count as flat"),
-    eval_every_seconds=Param(float, 0.5, positive=True, help="training seconds between FID evaluations"),
-    eval_curve_samples=Param(int, 200, positive=True, help="samples per FID evaluation"))
+    **BUDGET_PARAMS)
 
 # %% ../nbs/08_params.ipynb #fa8aa75c
 register_experiment("flow_prior", check=check_flow_params,

@@ -32,6 +32,12 @@ def test_smoke_run_folder(smoke_runs, exp):
             if r["method"] not in ("vae", "iwae"): assert "chain_accept_prob" in r and "flags" in r, r
         ev = met["eval"]
         assert ev["extractor"] == "domain" and ev["n_generated"] > 0 and ev["reference_split"] == "test"
+    if exp == "convergence":  # every method for the same training seconds, the VAE's setting the budget T
+        rows = {r["method"]: r for r in met["results"]}
+        assert set(rows) == {"vae", "lpc"} and met["budget_seconds"] > 0, rows.keys()
+        assert all(r["seconds"] >= 0.99 * met["budget_seconds"] for r in rows.values()), rows
+        assert {r["equal_iterations"] for r in rows.values()} == {min(r["sgd_iterations"] for r in rows.values())}
+        assert "chain_accept_prob" in rows["lpc"] and "curve_flat" in rows["vae"]
     if exp == "frontier":  # every configuration at the same training seconds, timed to the VAE's plateau FID
         rows = {r["label"]: r for r in met["results"]}
         assert {"vae", "iwae"} <= set(rows) and rows["vae"]["time_ratio"] == 1.0, rows.keys()
@@ -67,7 +73,7 @@ def test_cli_rejects_bad_parameter_in_a_subprocess(env, tmp_path):
 
 @pytest.mark.parametrize("exp,name,value", [("warm_start", "warm_starts", ["none", "kl"]),
                                              ("precondition", "step_sizes", [0.01, -1.0]),
-                                             ("convergence", "eval_every", 0)])
+                                             ("convergence", "eval_every_seconds", 0)])
 def test_notebook_rejects_bad_parameter_in_first_cells(env, tmp_path, exp, name, value):
     "Run directly through papermill (no CLI check): the notebook itself stops before any training."
     import papermill as pm
