@@ -15,8 +15,8 @@ from .stats import t_interval, ratio_interval, paired_difference, verdict, usabl
 
 # %% auto #0
 __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'runs_frame', 'profile_label',
-           'Assembled', 'assemble', 'latest_ok', 'results_frame', 'seed_runs', 'seed_table', 'banded_curves',
-           'claims_table', 'table_html', 'build_report']
+           'Assembled', 'assemble', 'latest_ok', 'results_frame', 'same_design', 'seed_runs', 'seed_table',
+           'banded_curves', 'claims_table', 'table_html', 'build_report']
 
 # %% ../nbs/09_report.ipynb #fa2a75cd
 EXPERIMENT_TITLES = {
@@ -115,15 +115,22 @@ def results_frame(run:Run)->pd.DataFrame:
     cols = [c for c in df.columns if c not in COST_COLUMNS] + [c for c in COST_COLUMNS if c in df.columns]
     return df[cols]
 
-# %% ../nbs/09_report.ipynb #4fb6bd1d
+# %% ../nbs/09_report.ipynb #67297947
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
 KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
 
+def same_design(a:dict, b:dict)->bool: # two runs' parameters
+    "Whether two runs' parameters agree on everything but the seed (names only one of them has are not compared)."
+    skip = {"seed", "out_dir", "run_dir", "resume"}
+    return all(a[k] == b[k] for k in a.keys() & b.keys() - skip)
+
 def seed_runs(runs:list[Run], experiment:str, profile:str)->dict:
-    "{seed: the newest ok run (or `Assembled` table) of that seed} for one experiment and profile."
+    """{seed: the newest ok run (or `Assembled` table) of that seed} for one experiment and profile, among the runs of
+    the newest run's design (`same_design`): seeds run with other parameters are not pooled with it."""
+    rs = [r for r in _candidates(runs) if r.experiment == experiment and profile_label(r) == profile]
     out = {}
-    for r in _candidates(runs):
-        if r.experiment == experiment and profile_label(r) == profile: out[r.params.get("seed", 0)] = r
+    for r in rs:
+        if same_design(r.params, rs[-1].params): out[r.params.get("seed", 0)] = r
     return dict(sorted(out.items()))
 
 def _key(df, by=None): # by: a column within whose groups the key must be unique (a results table's seed)
