@@ -171,7 +171,7 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
 
-# %% ../nbs/08_params.ipynb #72358598
+# %% ../nbs/08_params.ipynb #7823e495
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
     pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
     pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
@@ -228,6 +228,8 @@ register_experiment("frontier", check=check_budget_params,
                        "step size is at that edge (each one grid ratio further out)"),
     reverse_at_best=Param(int, 1, min=0, help="the reverse-KL warm start at this many of the fastest (sampler, K)"),
     theta_last=Param(bool, True, help="also the fastest point with theta's gradient from z_K only (burn_in = K)"),
+    track_step=Param(bool, False, help="start each configuration at its sampler's swept step and keep adapting it (dual "
+                     "averaging to the sampler's target acceptance) as the posterior narrows; False: the swept step, fixed"),
     baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),
     **BUDGET_PARAMS)
 
