@@ -72,7 +72,7 @@ def _as_callback(cb):
     if callable(cb): return FnCallback(cb)
     raise TypeError(f"callback {cb!r} is neither a Callback nor a callable")
 
-# %% ../nbs/05_training.ipynb #6addedab
+# %% ../nbs/05_training.ipynb #c9f4c3e4
 class ProgressBar(Callback):
     "A tqdm progress bar over each `fit`, with the latest loss."
     def on_fit_start(self, learner):
@@ -103,6 +103,8 @@ class ProgressFile(Callback):
         done = learner.iteration - self._i0
         rate = done / (now - self._t0) if done and now > self._t0 else None
         left = (learner.fit_total - learner.iteration) / rate if rate else None
+        budget = getattr(learner, "seconds_budget", None)  # set by `TimeBudget`: the clock may end the fit first
+        if budget is not None: left = min(left if left is not None else math.inf, max(budget - learner.seconds, 0.0))
         loss = learner.last.get("loss") if learner.last else None
         atomic_write_json(self.path, dict(label=self.label, config=self.config, n_configs=self.n_configs,
                                           iteration=learner.iteration, total=learner.fit_total, loss=loss,
@@ -144,6 +146,7 @@ class TimeBudget(Callback):
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
             raise ValueError(f"seconds={seconds!r} must be a positive number")
         self.seconds = float(seconds)
+    def on_fit_start(self, learner): learner.seconds_budget = self.seconds  # for `ProgressFile`'s time left
     def on_batch_end(self, learner):
         if learner.seconds >= self.seconds: learner.stop = True
 
