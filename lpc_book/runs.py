@@ -171,7 +171,7 @@ def start_run(experiment:str, # experiment name
     run.params = checked
     return run
 
-# %% ../nbs/08_runs.ipynb #a1948360
+# %% ../nbs/08_runs.ipynb #7ac4baa8
 def list_runs(out_dir:str|Path="runs", # root of run folders
               experiment:str|None=None, # only this experiment
               root:str|Path|None=None, # the project root (default: found from the working directory)
@@ -198,7 +198,8 @@ def progress_text(p:dict|None, # a progress record (`Run.progress`)
     num = lambda k: isinstance(p.get(k), (int, float))
     parts = [str(p.get("label", ""))]
     if p.get("n_configs"): parts.append(f"{p.get('config')}/{p['n_configs']}")
-    if num("iteration"): parts.append(f"it {p['iteration']}" + (f"/{p['total']}" if num("total") else ""))
+    if num("iteration"): parts.append(f"it {p['iteration']}" + (f"/{p['total']}" if num("total") and not num("budget_s") else ""))
+    if num("budget_s") and num("seconds"): parts.append(f"{p['seconds']:.0f}/{p['budget_s']:.0f} s")
     if num("loss"): parts.append(f"loss {p['loss']:.4g}")
     if num("it_per_s"): parts.append(f"{p['it_per_s']:.3g} it/s")
     if num("eta_s"): parts.append(f"{_duration(p['eta_s'])} left")

@@ -72,7 +72,7 @@ def _as_callback(cb):
     if callable(cb): return FnCallback(cb)
     raise TypeError(f"callback {cb!r} is neither a Callback nor a callable")
 
-# %% ../nbs/05_training.ipynb #c9f4c3e4
+# %% ../nbs/05_training.ipynb #5f3a0fb8
 class ProgressBar(Callback):
     "A tqdm progress bar over each `fit`, with the latest loss."
     def on_fit_start(self, learner):
@@ -85,7 +85,7 @@ class ProgressBar(Callback):
     def on_fit_end(self, learner): self.bar.close()
 
 class ProgressFile(Callback):
-    "Write `progress.json` (label, config of n_configs, iteration of total, loss, it/s, time left) at most every `every` s."
+    "Write `progress.json` (label, config of n_configs, iteration of total, loss, it/s, time left; training seconds and a\n    `TimeBudget`'s seconds) at most every `every` s."
     def __init__(self, path:str|Path, # the file (e.g. RUN_DIR/progress.json)
                  label:str="", # the configuration being trained
                  config:int=1, n_configs:int=1, # its place among the run's configurations (1-based)
@@ -108,7 +108,8 @@ class ProgressFile(Callback):
         loss = learner.last.get("loss") if learner.last else None
         atomic_write_json(self.path, dict(label=self.label, config=self.config, n_configs=self.n_configs,
                                           iteration=learner.iteration, total=learner.fit_total, loss=loss,
-                                          it_per_s=rate, eta_s=left, updated=_dt.datetime.now().isoformat(timespec="seconds")))
+                                          it_per_s=rate, eta_s=left, seconds=learner.seconds, budget_s=budget,
+                                          updated=_dt.datetime.now().isoformat(timespec="seconds")))
 
 class Interrupted(KeyboardInterrupt):
     "Training stopped by a signal (a scheduler's preemption or time limit) after saving its checkpoint."
