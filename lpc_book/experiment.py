@@ -85,7 +85,7 @@ def make_learner(params:dict, data:ImageData, method, model:dict=CONV, seed:int|
                    seed=params.get("seed", 0) if seed is None else seed,
                    device=resolve_device(device or params.get("device", "auto")), progress=progress, callbacks=cbs)
 
-# %% ../nbs/12_experiment.ipynb #4b9734ed
+# %% ../nbs/12_experiment.ipynb #5519f1cc
 def data_fingerprint(data:ImageData)->str:
     "A hash of an `ImageData`'s training images, to check that worker processes load the data the caller holds."
     h = hashlib.sha1(f"{data.name}|{data.scale}|{tuple(data.u8_train.shape)}".encode())
@@ -117,6 +117,7 @@ def train(params:dict, # experiment parameters
           progress:bool=True, # a progress bar (off inside `lpc-book run`: $LPC_BOOK_PROGRESS=0)
           model:dict=CONV, # the model family
           position:tuple=(1, 1), # (this configuration, of how many): for the progress file
+          min_iterations:int=0, # with params['train_seconds']: train on past the budget until this many iterations
          )->Learner:
     "Train one configuration, checkpointing every `checkpoint_every` iterations (under torchrun if `nproc` > 1)."
     iterations = params["iterations"] if iterations is None else iterations
@@ -127,10 +128,11 @@ def train(params:dict, # experiment parameters
     ckpt = run.checkpoint_dir / f"{label}.pt" if run is not None else None
     if ckpt is not None: cbs.append(Checkpoint(ckpt, params.get("checkpoint_every", 50)))
     budget = params.get("train_seconds") or 0
-    if budget: cbs.append(TimeBudget(budget))
+    if budget: cbs.append(TimeBudget(budget, min_iterations))
     learner = make_learner(params, data, method, model, progress=progress, callbacks=cbs)
     if resume and ckpt is not None and ckpt.exists(): learner.load_checkpoint(ckpt)
-    if iterations > learner.iteration and not (budget and learner.seconds >= budget): learner.fit(iterations - learner.iteration)
+    done = budget and learner.seconds >= budget and learner.iteration >= min_iterations  # a resumed run that had finished
+    if iterations > learner.iteration and not done: learner.fit(iterations - learner.iteration)
     return learner
 
 def _train_distributed(params, data, method, label, run, resume, iterations, cbs, progress, model):
@@ -273,7 +275,7 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
     if errors and len(errors) == len(configs): raise errors[0]
     return rows
 
-# %% ../nbs/12_experiment.ipynb #76a62a31
+# %% ../nbs/12_experiment.ipynb #e94569e3
 def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train mode
               params:dict, # eval_curve_samples, fid_extractor, dataset, data_root, seed
               data:ImageData, # its test images are the reference
@@ -318,13 +320,15 @@ def train_timed(params:dict, # experiment parameters: iterations (a cap), eval_e
                 seconds:float|None=None, # the budget (default params['train_seconds']); with until_flat, the cap
                 until_flat:bool=False, # stop once the FID curve is flat (`FIDCurve`'s flat_points = plateau_points)
                 position:tuple=(1, 1), progress:bool=True,
+                min_iterations:int=0, # train on past the budget until this many SGD iterations (the curve goes on)
                )->tuple: # (learner, its FID curve rows, whether it stopped because the curve was flat)
     "`train` one configuration for a budget of training seconds, with its FID curve against seconds."
     p = {**params, "train_seconds": seconds or params["train_seconds"]}
     curve = []
     cb = FIDCurve(label, p["eval_every_seconds"], curve, lambda l: curve_fid(l, p, data), p["plateau_points"] if until_flat else 0)
-    l = train(p, data, method, label, run, p.get("resume", False), position=position, callbacks=[cb], progress=progress)
-    if l.seconds < 0.99 * p["train_seconds"] and not cb.flat:
+    l = train(p, data, method, label, run, p.get("resume", False), position=position, callbacks=[cb], progress=progress,
+              min_iterations=min_iterations)
+    if (l.seconds < 0.99 * p["train_seconds"] or l.iteration < min_iterations) and not cb.flat:
         raise ParameterError(f"{label} stopped at the iteration cap ({l.iteration} = 'iterations') after {l.seconds:.1f} "
                              f"of its {p['train_seconds']:g} training seconds: raise 'iterations' so that the budget decides")
     return l, curve, cb.flat

@@ -72,7 +72,7 @@ def _as_callback(cb):
     if callable(cb): return FnCallback(cb)
     raise TypeError(f"callback {cb!r} is neither a Callback nor a callable")
 
-# %% ../nbs/05_training.ipynb #5f3a0fb8
+# %% ../nbs/05_training.ipynb #929662cd
 class ProgressBar(Callback):
     "A tqdm progress bar over each `fit`, with the latest loss."
     def on_fit_start(self, learner):
@@ -104,7 +104,9 @@ class ProgressFile(Callback):
         rate = done / (now - self._t0) if done and now > self._t0 else None
         left = (learner.fit_total - learner.iteration) / rate if rate else None
         budget = getattr(learner, "seconds_budget", None)  # set by `TimeBudget`: the clock may end the fit first
-        if budget is not None: left = min(left if left is not None else math.inf, max(budget - learner.seconds, 0.0))
+        if budget is not None:
+            floor = (getattr(learner, "iterations_floor", 0) - learner.iteration) / rate if rate else 0.0
+            left = min(left if left is not None else math.inf, max(budget - learner.seconds, floor, 0.0))
         loss = learner.last.get("loss") if learner.last else None
         atomic_write_json(self.path, dict(label=self.label, config=self.config, n_configs=self.n_configs,
                                           iteration=learner.iteration, total=learner.fit_total, loss=loss,
@@ -143,13 +145,18 @@ class Checkpoint(Callback):
 
 class TimeBudget(Callback):
     "Stop `fit` once the training clock (evaluation excluded) reaches `seconds`: for comparisons at equal wall-clock."
-    def __init__(self, seconds:float):
+    def __init__(self, seconds:float,
+                 min_iterations:int=0, # and not before this many SGD iterations (train on past the clock until then)
+                ):
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
             raise ValueError(f"seconds={seconds!r} must be a positive number")
-        self.seconds = float(seconds)
-    def on_fit_start(self, learner): learner.seconds_budget = self.seconds  # for `ProgressFile`'s time left
+        if isinstance(min_iterations, bool) or not isinstance(min_iterations, int) or min_iterations < 0:
+            raise ValueError(f"min_iterations={min_iterations!r} must be a non-negative integer")
+        self.seconds, self.min_iterations = float(seconds), min_iterations
+    def on_fit_start(self, learner):  # for `ProgressFile`'s time left
+        learner.seconds_budget, learner.iterations_floor = self.seconds, self.min_iterations
     def on_batch_end(self, learner):
-        if learner.seconds >= self.seconds: learner.stop = True
+        if learner.seconds >= self.seconds and learner.iteration >= self.min_iterations: learner.stop = True
 
 class ExponentialLR(Callback):
     "Learning rates lr * gamma**epoch for theta (and phi), set at the start of every minibatch (Xie et al.'s schedule)."

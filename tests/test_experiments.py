@@ -38,6 +38,9 @@ def test_smoke_run_folder(smoke_runs, exp):
         assert all(r["seconds"] >= 0.99 * met["budget_seconds"] for r in rows.values()), rows
         assert {r["equal_iterations"] for r in rows.values()} == {min(r["sgd_iterations"] for r in rows.values())}
         assert "chain_accept_prob" in rows["lpc"] and "curve_flat" in rows["vae"]
+        # the smoke profile's lpc_to_vae_iterations: LPC on past T until the VAE's iterations to F* (claim 2)
+        assert 0 < met["lpc_min_iterations"] <= rows["lpc"]["sgd_iterations"], (met["lpc_min_iterations"], rows["lpc"])
+        assert rows["lpc"]["seconds"] > met["budget_seconds"] and "fid_at_budget" in rows["lpc"]
     if exp == "frontier":  # every configuration at the same training seconds, timed to the VAE's plateau FID
         rows = {r["label"]: r for r in met["results"]}
         assert {"vae", "iwae"} <= set(rows) and rows["vae"]["time_ratio"] == 1.0, rows.keys()
