@@ -135,7 +135,7 @@ def offline_exporter(mathjax_url:str="", # MathJax.js URL relative to the page, 
     ex.mathjax_url = mathjax_url
     return ex
 
-# %% ../nbs/11_site.ipynb #286f9202
+# %% ../nbs/11_site.ipynb #93115c5b
 def mathjax_dir()->Path|None:
     "The local MathJax 2 shipped by `jupyter-server-mathjax`, or None."
     try:
@@ -164,6 +164,9 @@ body { margin: 0; }
 <script type="text/x-mathjax-config">
 MathJax.Hub.Config({"HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web",
                                  imageFont: null}});
+/* the web font's load check gives up after 8 s and then asks for the TeX fonts, which the site lacks: a busy
+   machine (a test run beside training) needs longer */
+MathJax.Hub.Register.StartupHook("HTML-CSS Jax Ready", function () { MathJax.OutputJax["HTML-CSS"].Font.timeout = 60000; });
 </script>"""
 
 def _nav(pages, titles, current):
