@@ -135,7 +135,7 @@ def offline_exporter(mathjax_url:str="", # MathJax.js URL relative to the page, 
     ex.mathjax_url = mathjax_url
     return ex
 
-# %% ../nbs/11_site.ipynb #93115c5b
+# %% ../nbs/11_site.ipynb #132c14b7
 def mathjax_dir()->Path|None:
     "The local MathJax 2 shipped by `jupyter-server-mathjax`, or None."
     try:
@@ -160,15 +160,27 @@ body { margin: 0; }
 #lpc-main { margin-left: 260px; }
 /* MathJax's hidden MathML copy (for screen readers) would otherwise make the page fetch TeX fonts the site lacks */
 .MJX_Assistive_MathML [mathvariant] { font-family: inherit !important; }
-</style>
-<script type="text/x-mathjax-config">
+</style>"""
+
+# MathJax reads the page's `text/x-mathjax-config` blocks once its combined config file has loaded, so a block after
+# the `MathJax.js` tag is read only if the parser reached it first. Chromium's parser can yield after running that
+# script, and on a loaded machine (CI) the config file won the race: MathJax kept its default font, TeX, and asked
+# for `fonts/TeX/fontdata.js`, which the site lacks (TeX fonts are requested nowhere else). MathJax's documentation
+# asks for the block before the tag, where it is always parsed first.
+_MATHJAX_CONFIG = """<script type="text/x-mathjax-config">
 MathJax.Hub.Config({"HTML-CSS": {availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web",
                                  imageFont: null}});
-/* the web font's load check gives up after 8 s and then asks for the TeX fonts, which the site lacks: a busy
-   machine (a test run beside training) needs longer */
+/* the web font's load check gives up after 8 s: a busy machine needs longer */
 MathJax.Hub.Register.StartupHook("HTML-CSS Jax Ready", function () { MathJax.OutputJax["HTML-CSS"].Font.timeout = 60000; });
-</script>"""
+</script>
+"""
+_MATHJAX_TAG = re.compile(r'<script src="[^"]*MathJax\.js[^"]*">')
 
+def _configure_mathjax(body:str)->str:
+    "Put the site's MathJax configuration right before the tag that loads MathJax (a page without one is unchanged)."
+    return _MATHJAX_TAG.sub(lambda m: _MATHJAX_CONFIG + m.group(0), body, count=1)
+
+# %% ../nbs/11_site.ipynb #6dbfa1a7
 def _nav(pages, titles, current):
     rel = lambda p: os.path.relpath(out_path(p), Path(out_path(current)).parent)
     parts, sec = ['<nav id="lpc-nav"><div><b>lpc_book</b></div>'], None
@@ -217,7 +229,7 @@ def render_offline(root:str|Path, # repository root holding _quarto.yml
         else: ex.mathjax_url = ""
         body, _ = ex.from_notebook_node(nb, resources={"metadata": {"name": title}})
         body = _rewrite_links(body, p, known)
-        body = body.replace("</head>", _CSS + "\n</head>", 1)
+        body = _configure_mathjax(body.replace("</head>", _CSS + "\n</head>", 1))
         body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + _nav(pages, titles, p) + '\n<div id="lpc-main">', body, 1)
         body = body.replace("</body>", "</div>\n</body>", 1)
         remote = remote_refs(body)

@@ -83,6 +83,8 @@ def test_offline_maths_is_typeset(site, browser):
         time.sleep(0.1)
     assert browser.eval("document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length") > 0
     time.sleep(1)
+    # the site's configuration was read before MathJax started (it falls back to TeX fonts, which the site lacks)
+    assert browser.eval('MathJax.Hub.config["HTML-CSS"].webFont') == "STIX-Web"
     assert not MISSING, f"MathJax asked for files the site lacks: {MISSING[:5]}"
 
 # Resolves, once MathJax has started and typeset the page, to the number of typeset formulas (null: no MathJax on
