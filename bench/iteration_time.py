@@ -1,6 +1,12 @@
-"""Seconds per SGD iteration of LPC (K = 5, 20, 50) and of the VAE, batch 64, the 28x28 conv decoder.
+"""Seconds per SGD iteration of the VAE and of LPC (Jeffreys warm start, preconditioned steps; K = 1, 5, 20 by
+default), batch 64, the 28x28 conv nets of the cpu profile (latent 16, width 16); with one and with two intra-op threads.
 
-    python bench/iteration_time.py [--repeats 5] [--threads 1]
+    python bench/iteration_time.py [--repeats 5] [--steps 1 5 20] [--threads-list 1 2]
+
+LPC is timed twice at every K: with the reverse-KL half of its warm start taken from the chain's start (`start`,
+the default since 2026-12-03: no decoder pass of its own) and with a fresh reparameterised sample (`fresh`, the
+behaviour before: one more decoder forward and backward per iteration). Every configuration is timed once per
+repetition, in turn, so that the before and after figures are taken under the same load.
 
 Writes bench/results/iteration_time.json. MNIST from ../shared/data when present, else random 28x28 images
 (the cost does not depend on the pixel values).
@@ -13,16 +19,19 @@ from common import set_threads, header, summary, finish, use_sampler
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--threads", type=int, help="torch threads (default: $LPC_BENCH_THREADS, else 1)")
-    ap.add_argument("--steps", type=int, nargs="+", default=[5, 20, 50])
-    ap.add_argument("--quick", action="store_true", help="one repetition")
+    ap.add_argument("--threads", type=int, help="torch threads of the single-thread-count run (default: $LPC_BENCH_THREADS, else 1)")
+    ap.add_argument("--threads-list", type=int, nargs="+", default=None, help="thread counts to time (default: 1 2)")
+    ap.add_argument("--steps", type=int, nargs="+", default=[1, 5, 20])
+    ap.add_argument("--width", type=int, default=16, help="the conv nets' width (16: the cpu profile's MNIST model)")
+    ap.add_argument("--quick", action="store_true", help="one repetition, K = 1 and 5")
     ap.add_argument("--suffix", default="", help="suffix of the JSON name")
     ap.add_argument("--impl", help="path of another samplers.py whose langevin LPC should use")
     a = ap.parse_args()
     t0 = time.perf_counter()
     used = use_sampler(a.impl)  # LPC's sampler from another samplers.py (before/after comparisons)
-    if a.quick: a.repeats = 1
-    set_threads(a.threads)
+    if a.quick: a.repeats, a.steps = 1, [k for k in a.steps if k <= 5]
+    base = set_threads(a.threads)
+    threads = a.threads_list or sorted({base, 2})
     from lpc_book.data import load_dataset, dev_data_root
     from lpc_book.models import LatentModel, make_decoder, make_encoder, DiscretisedGaussianLikelihood, StandardNormal, count_params
     from lpc_book.methods import make_method
@@ -32,23 +41,38 @@ def main():
     else: data, src = torch.rand(2048, 1, 28, 28) * 2 - 1, "random"
     def learner(method):
         torch.manual_seed(0)
-        dec = make_decoder((1, 28, 28), 16)
+        dec = make_decoder((1, 28, 28), 16, width=a.width)
         m = LatentModel(dec, DiscretisedGaussianLikelihood(sigma=0.1), StandardNormal(16))
-        return Learner(m, method, data, encoder=make_encoder((1, 28, 28), 16), batch_size=64, progress=False), count_params(dec)
-    def per_iter(method, n):
-        l, npar = learner(method); l.fit(1)  # warm-up
-        ts = []
-        for _ in range(a.repeats):
-            t = time.perf_counter(); l.fit(n); ts.append((time.perf_counter() - t) / n)
-        return summary(ts) | dict(iterations_each=n, decoder_params=npar)
-    res = header("iteration_time", a.quick)
-    res.update(description=__doc__.strip(), **used, batch_size=64, data=src, results={})
-    res["results"]["vae"] = per_iter(make_method("vae"), 10)
+        return Learner(m, method, data, encoder=make_encoder((1, 28, 28), 16, width=a.width), batch_size=64, progress=False), count_params(dec)
+    lpc = lambda k, fresh: make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned", warm_start="jeffreys",
+                                       reverse_from_start=not fresh)
+    configs = {"vae": (lambda: make_method("vae"), 10)}
     for k in a.steps:
-        res["results"][f"lpc_K{k}"] = per_iter(make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned",
-                                                           warm_start="jeffreys"), 2 if k >= 20 else 4)
+        for v in ("start", "fresh"): configs[f"lpc_K{k}_{v}"] = (lambda k=k, v=v: lpc(k, v == "fresh"), 2 if k >= 20 else 4 if k >= 5 else 8)
+    res = header("iteration_time", a.quick)
+    res.update(description=__doc__.strip(), **used, batch_size=64, width=a.width, latent_dim=16, data=src, threads=threads,
+               results={})
+    for n_threads in threads:
+        torch.set_num_threads(n_threads)
+        runs = {}
+        for name, (make, n) in configs.items():
+            l, npar = learner(make()); l.fit(1)  # warm-up
+            runs[name] = (l, n, npar, [])
+        for _ in range(a.repeats):  # interleaved: every configuration once per repetition
+            for name, (l, n, _, ts) in runs.items():
+                t = time.perf_counter(); l.fit(n); ts.append((time.perf_counter() - t) / n)
+        key = "" if n_threads == base else f"_threads{n_threads}"
+        for name, (l, n, npar, ts) in runs.items():
+            res["results"][name + key] = summary(ts) | dict(iterations_each=n, decoder_params=npar, threads=n_threads,
+                                                          decoder_grad_evals_per_it=l.cost["decoder_grad_evals"] / l.iteration)
+    torch.set_num_threads(base)  # the machine record (at finish) names the base count
+    res["base_threads"] = base
+    vae = {t: res["results"]["vae" + ("" if t == base else f"_threads{t}")]["median"] for t in threads}
     for k, v in res["results"].items():
-        print(f"{k:10s} {v['median'] * 1000:8.1f} ms / iteration  (min {v['min'] * 1000:.1f}, max {v['max'] * 1000:.1f})")
+        t = v["threads"]
+        v["vs_vae"] = v["median"] / vae[t]
+        print(f"{k:24s} {v['median'] * 1000:8.1f} ms / iteration  (min {v['min'] * 1000:.1f}, max {v['max'] * 1000:.1f}; "
+              f"{v['vs_vae']:.2f} x the VAE; {v['decoder_grad_evals_per_it']:.0f} decoder passes)")
     finish(res, t0, "iteration_time" + a.suffix)
 
 if __name__ == "__main__": main()

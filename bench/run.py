@@ -265,6 +265,35 @@ def _metric_section(r, before=None):
 
 
 def _iter_section(r, before=None):
+    if not any(k.endswith(("_start", "_fresh")) for k in r["results"]): return _old_iter_section(r, before)
+    cell = lambda v: f"{1e3 * v['median']:.1f} [{1e3 * v['min']:.1f}, {1e3 * v['max']:.1f}]" if v else "—"
+    out = ["## 4. Seconds per SGD iteration (`bench/iteration_time.py`)", "",
+           f"Batch {r['batch_size']}, the 28x28 conv nets of the cpu profile (latent {r.get('latent_dim', 16)}, width "
+           f"{r.get('width', 32)}), {r['data']} data; LPC with the Jeffreys warm start and K preconditioned steps. "
+           "`start`: the reverse-KL half of the warm start reuses the chain's start and its gradient (the default since "
+           "2026-12-03); `fresh`: it draws its own sample and pays a decoder pass for it (the behaviour before). Every "
+           "configuration is timed once per repetition in turn, so before and after share the machine's load. Median "
+           "[min, max] over repetitions, milliseconds, and the median's ratio to the VAE's at the same thread count.", ""]
+    base = r.get("base_threads", r["torch_num_threads"])
+    for t in r.get("threads", [base]):
+        key = "" if t == base else f"_threads{t}"
+        get = lambda n: r["results"].get(n + key)
+        ks = sorted({int(k.split("_")[1][1:]) for k in r["results"] if k.startswith("lpc_K")})
+        out += [f"**{t} thread{'s' if t > 1 else ''}.** VAE: {cell(get('vae'))} ms per iteration.", "",
+                "| K | decoder passes (start / fresh) | start (ms) | fresh (ms) | start / VAE | fresh / VAE | saved |",
+                "|---|---|---|---|---|---|---|"]
+        for k in ks:
+            a, b = get(f"lpc_K{k}_start"), get(f"lpc_K{k}_fresh")
+            if not (a and b): continue
+            out.append(f"| {k} | {a['decoder_grad_evals_per_it']:.0f} / {b['decoder_grad_evals_per_it']:.0f} | {cell(a)} | "
+                       f"{cell(b)} | {a['vs_vae']:.2f} | {b['vs_vae']:.2f} | {100 * (1 - a['median'] / b['median']):.0f}% |")
+        out.append("")
+    out += [f"Machine: {_machine(r)}.", ""]
+    return out
+
+
+def _old_iter_section(r, before=None):
+    "The table of an iteration_time.json written before the start/fresh pairs (one method per row)."
     out = ["## 4. Seconds per SGD iteration (`bench/iteration_time.py`)", "",
            f"Batch {r['batch_size']}, the 28x28 conv decoder, {r['data']} data, {r['torch_num_threads']} thread(s); LPC with the "
            "Jeffreys warm start and K preconditioned steps. Median [min, max] over repetitions, milliseconds.", "",

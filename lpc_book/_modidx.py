@@ -724,4 +724,6 @@ d = { 'settings': { 'branch': 'main',
                                     'lpc_book.warmstart.jeffreys': ('warmstart.html#jeffreys', 'lpc_book/warmstart.py'),
                                     'lpc_book.warmstart.negative_elbo': ('warmstart.html#negative_elbo', 'lpc_book/warmstart.py'),
                                     'lpc_book.warmstart.reverse_kl': ('warmstart.html#reverse_kl', 'lpc_book/warmstart.py'),
+                                    'lpc_book.warmstart.reverse_kl_from_start': ( 'warmstart.html#reverse_kl_from_start',
+                                                                                  'lpc_book/warmstart.py'),
                                     'lpc_book.warmstart.warmstart_loss': ('warmstart.html#warmstart_loss', 'lpc_book/warmstart.py')}}}

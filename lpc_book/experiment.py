@@ -25,15 +25,17 @@ from .stats import plateau
 from .distributed import fit_distributed, replay
 
 # %% auto #0
-__all__ = ['CONV', 'FLAGS', 'TYPED_FAILURES', 'begin', 'resolve_device', 'load_data', 'build_model', 'make_learner',
-           'data_fingerprint', 'experiment_learner', 'train', 'chain_summary', 'evaluate', 'run_configs', 'curve_fid',
-           'FIDCurve', 'train_timed']
+__all__ = ['CONV', 'FLAGS', 'TYPED_FAILURES', 'HISTORY_ROWS', 'begin', 'resolve_device', 'load_data', 'build_model',
+           'make_learner', 'data_fingerprint', 'experiment_learner', 'train', 'chain_summary', 'evaluate',
+           'run_configs', 'curve_fid', 'FIDCurve', 'train_timed']
 
-# %% ../nbs/12_experiment.ipynb #ef320648
+# %% ../nbs/12_experiment.ipynb #c5b8e53b
 def begin(name:str, # experiment name
           params:dict, # the notebook's parameters (names defined by the parameters cells)
          )->tuple: # (Run, the full checked parameters)
-    "Check the notebook's parameters and start (or reopen) the run."
+    "Check the notebook's parameters and start (or reopen) the run (with `threads` torch threads, if given)."
+    t = params.get("threads", 0)  # set before the run records its thread count (a bad value is rejected just below)
+    if isinstance(t, int) and not isinstance(t, bool) and t > 0: torch.set_num_threads(t)
     run = start_run(name, params, run_dir=params.get("run_dir"))
     print(f"run folder: {run.path}")
     return run, run.params
@@ -237,8 +239,9 @@ def evaluate(learner:Learner, # a trained learner
                processes=learner.cost.get("processes", 1))
     return out
 
-# %% ../nbs/12_experiment.ipynb #82f38562
+# %% ../nbs/12_experiment.ipynb #9a38ebee
 TYPED_FAILURES = (LangevinDivergenceError, NonFiniteLossError)
+HISTORY_ROWS = 4000 # a run folder keeps a training history thinned to this many rows (git holds small files only)
 
 def run_configs(configs:list, # (label, method, extra columns[, model family]) per configuration
                 params:dict, data:ImageData, run:Run|None=None, resume:bool=False, progress:bool=True,
@@ -263,7 +266,7 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
                 fig, ax = plt.subplots(figsize=(4, 4))
                 show_images(samples[:64], nrow=8, title=label, scale=data.scale, ax=ax)
                 run.save_figure(fig, f"samples_{label}"); plt.close(fig)
-            if run is not None: run.save_curves(learner.history_frame(), f"history_{label}")
+            if run is not None: run.save_curves(learner.history_frame(), f"history_{label}", max_rows=HISTORY_ROWS)
             shown = [f"{k} {row[k]:.4g}" for k in ("fid", "log_px", "sgd_iterations", "seconds") if isinstance(row.get(k), (int, float))]
             print("    " + ", ".join(shown) + (f"; flags {row['flags']}" if row.get("flags") else ""), flush=True)
         except TYPED_FAILURES as e:

@@ -69,7 +69,7 @@ class Method:
     def state_dict(self)->dict: return {}
     def load_state_dict(self, sd:dict): pass
 
-# %% ../nbs/04_methods.ipynb #7d4abb54
+# %% ../nbs/04_methods.ipynb #76f44f7a
 INITS = ("encoder_sample", "encoder_mean", "prior", "normal", "persistent")
 
 @dataclass
@@ -88,6 +88,8 @@ class LPC(Method):
     warm_start: str = "jeffreys" # encoder objective: "jeffreys", "forward", "reverse" or "none"
     noise: bool = True # False: gradient descent on z (vanilla PC)
     n_samples: int = 1 # reparameterised samples of the reverse-KL part [ours]
+    reverse_from_start: bool|None = None # the reverse-KL part reuses the chain's start and its gradient (no decoder pass;
+                                         # None: whenever it can, i.e. init="encoder_sample" and n_samples=1)
     check_every: int = 10 # the sampler's divergence check period (device syncs)
     diagnose_every: int = 1 # compute the chains' diagnostic acceptance every this many SGD iterations (and while adapting)
     name: str = dataclasses.field(default="lpc", repr=False, compare=False)
@@ -111,6 +113,13 @@ class LPC(Method):
         if self.keep_adapting is None: self.keep_adapting = self.sampler == "mala"
         if not isinstance(self.keep_adapting, bool):
             raise ValueError(f"keep_adapting={self.keep_adapting!r} must be True, False or None")
+        can = self.init == "encoder_sample" and self.n_samples == 1
+        if self.reverse_from_start is None: self.reverse_from_start = can and self.warm_start in ("reverse", "jeffreys")
+        if not isinstance(self.reverse_from_start, bool):
+            raise ValueError(f"reverse_from_start={self.reverse_from_start!r} must be True, False or None")
+        if self.reverse_from_start and not can:
+            raise ValueError(f"reverse_from_start=True needs init='encoder_sample' and n_samples=1 (got init={self.init!r}, "
+                             f"n_samples={self.n_samples}): the chain must start at one sample of the encoder")
         target = self.target_accept or TARGET_ACCEPT[self.sampler]
         self.adapter = DualAveraging(self.step_size, target) if self.adapt_steps else None
         self.chains = None
@@ -163,9 +172,13 @@ class LPC(Method):
         logs = self.chain_logs(x, chain, learner, q)
         if q is not None:                                                        # 4. phi: the warm-start objective
             states = chain.states(self.burn_in) if chain.chain is not None else None
-            ws = warmstart_loss(self.warm_start, learner.encoder, learner.model, x, states, self.n_samples, learner.noise, q)
+            g0 = getattr(chain, "grad0", None)  # (None from a sampler that does not keep it: the bench's older samplers.py)
+            start = (chain.z0, chain.energy0, g0) if self.reverse_from_start and g0 is not None else None
+            ws = warmstart_loss(self.warm_start, learner.encoder, learner.model, x, states, self.n_samples, learner.noise, q,
+                                start)
             ws.backward()
             dec, enc = WARMSTART_COST[self.warm_start]
+            if start is not None: dec = 0  # the chain's first evaluation served the reverse KL
             logs.update(warmstart_loss=ws.detach(), decoder_grad_evals=logs["decoder_grad_evals"] + dec * self.n_samples,
                         encoder_grad_evals=enc)
         if self.init == "persistent": self.chains[learner.batch_idx.to(self.chains.device)] = chain.z.to(self.chains.device)

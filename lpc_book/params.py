@@ -18,7 +18,7 @@ __all__ = ['DEVICES', 'LIKELIHOODS', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT
            'check_common', 'check_flow_params', 'check_budget_params', 'check_convergence_params', 'validate_params',
            'check_experiment']
 
-# %% ../nbs/08_params.ipynb #6c75f135
+# %% ../nbs/08_params.ipynb #56028af2
 class ParameterError(ValueError):
     "A bad experiment parameter: the message names the parameter, its value and what is accepted."
 
@@ -35,6 +35,7 @@ class Param:
     many: bool = False # a list of values, each checked (e.g. several methods); a single value is accepted too
     empty: bool = False # with many: an empty list is allowed (an optional sweep)
     help: str = ""
+    legacy: object = "default" # how runs made before the parameter existed behaved ("default": as its default)
 
     def check(self, name, value):
         if value is None:
@@ -71,7 +72,7 @@ class Param:
             if self.max is not None and v > self.max: raise ParameterError(f"parameter {name!r} = {v!r} must be <= {self.max}")
         return v
 
-# %% ../nbs/08_params.ipynb #020b4a5a
+# %% ../nbs/08_params.ipynb #4dd1b074
 DEVICES = ("auto", "cpu", "cuda")
 LIKELIHOODS = ("discretised_gaussian", "gaussian", "bernoulli")
 
@@ -96,6 +97,8 @@ COMMON_PARAMS = {
     "adam_beta1": Param(float, 0.9, min=0.0, max=0.999, help="Adam's first-moment rate (every optimiser)"),
     "seed": Param(int, 0, min=0),
     "device": Param(str, "auto", choices=DEVICES),
+    "threads": Param(int, 0, min=0, help="torch intra-op threads of the run (0: as started: one per run under --jobs "
+                     "and on Slurm, else torch's default); config.json records the count used"),
     "nproc": Param(int, 1, positive=True, help="processes (data-parallel, torchrun)"),
     "checkpoint_every": Param(int, 50, positive=True, help="iterations between checkpoints"),
     # the Langevin methods (fields of lpc_book.methods.LPC of the same names)
@@ -108,6 +111,9 @@ COMMON_PARAMS = {
     "target_accept": Param(float, None, nullable=True, positive=True, max=0.99,
                            help="adaptation target (None: 0.574 for MALA, 0.9 otherwise)"),
     "warm_start": Param(str, "jeffreys", choices=WARM_STARTS, help="the encoder's objective"),
+    "reverse_from_start": Param(bool, None, nullable=True, legacy=False, help="the reverse-KL part of the warm start "
+                                "reuses the chain's start and its gradient, no decoder pass (None: whenever the chain starts "
+                                "at an encoder sample; runs before 2026-12-03 drew a fresh sample)"),
     "beta": Param(float, 0.99, min=0.0, max=0.999999, help="preconditioner's moving-average rate"),
     "burn_in": Param(int, 0, min=0, help="leading chain states not used for theta's gradient"),
     "diagnose_every": Param(int, 5, positive=True, help="SGD iterations between the chains' acceptance diagnostics (always while adapting)"),
@@ -122,7 +128,7 @@ COMMON_PARAMS = {
     "out_dir": Param(str, "runs", help="root of the run folders"),
 }
 
-# %% ../nbs/08_params.ipynb #8cdf0eee
+# %% ../nbs/08_params.ipynb #40ca16e8
 EXPERIMENTS:dict[str, dict] = {} # name -> {param name: Param}: parameters beyond (or replacing) COMMON_PARAMS
 EXPERIMENT_CHECKS:dict[str, Callable] = {} # name -> check(params) of constraints between parameters
 
@@ -141,9 +147,12 @@ def experiment_schema(name:str)->dict:
     if name not in EXPERIMENTS: raise ParameterError(f"unknown experiment {name!r}; known experiments: {sorted(EXPERIMENTS)}")
     return {**COMMON_PARAMS, **EXPERIMENTS[name]}
 
-def defaults(name:str)->dict:
-    "Every parameter of an experiment at its default."
-    return {k: p.default for k, p in experiment_schema(name).items()}
+def defaults(name:str, # experiment
+             legacy:bool=False, # the value that describes a run made before the parameter existed (`Param.legacy`)
+            )->dict:
+    "Every parameter of an experiment at its default (or, with `legacy`, as older runs that lack it behaved)."
+    pick = lambda p: p.default if not legacy or isinstance(p.legacy, str) and p.legacy == "default" else p.legacy
+    return {k: pick(p) for k, p in experiment_schema(name).items()}
 
 # %% ../nbs/08_params.ipynb #16842388
 def check_common(p:dict): # full parameters of an experiment

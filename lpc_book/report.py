@@ -115,7 +115,7 @@ def results_frame(run:Run)->pd.DataFrame:
     cols = [c for c in df.columns if c not in COST_COLUMNS] + [c for c in COST_COLUMNS if c in df.columns]
     return df[cols]
 
-# %% ../nbs/09_report.ipynb #74080362
+# %% ../nbs/09_report.ipynb #abdf68b9
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
 KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
 
@@ -130,7 +130,8 @@ def same_design(a:dict, b:dict, # two runs' parameters
     return all(a[k] == b[k] for k in a.keys() & b.keys() - skip)
 
 def _defaults(experiment:str)->dict:
-    try: return defaults(experiment)
+    "How a run that lacks a parameter behaved: its `legacy` value (a parameter that changed behaviour), else its default."
+    try: return defaults(experiment, legacy=True)
     except ParameterError: return {}  # an experiment the schema no longer knows
 
 def seed_runs(runs:list[Run], experiment:str, profile:str)->dict:

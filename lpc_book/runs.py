@@ -63,7 +63,7 @@ def new_run_dir(experiment:str, # experiment name (a sub-folder of `out_dir`)
         except FileExistsError: continue
     raise RuntimeError(f"could not create a new run folder under {base / experiment}")
 
-# %% ../nbs/08_runs.ipynb #ef10babc
+# %% ../nbs/08_runs.ipynb #e99203c2
 def pid_alive(pid:int)->bool:
     "Whether process `pid` runs on this machine (a zombie does not)."
     try: os.kill(pid, 0)
@@ -102,7 +102,8 @@ class Run:
         import torch  # only for its version
         cfg = dict(experiment=self.experiment, run_id=self.id, params=params, seed=params.get("seed"),
                    device=extra.pop("device", params.get("device")), package_version=lpc_book.__version__,
-                   git_commit=git_commit(), torch_version=torch.__version__, python=platform.python_version(),
+                   git_commit=git_commit(), torch_version=torch.__version__, torch_threads=torch.get_num_threads(),
+                   python=platform.python_version(),
                    host=socket.gethostname(), checkpoint_dir=f"checkpoints/{self.experiment}/{self.id}",
                    created=_dt.datetime.now().isoformat(timespec="seconds"), **extra)
         self.config = cfg; atomic_write_json(self.path / "config.json", cfg)
@@ -143,9 +144,14 @@ class Run:
             return "interrupted"
         return s
 
-    def save_curves(self, df, name:str="curves"):
-        "Write a pandas DataFrame as `name.csv`, atomically."
-        return atomic_write_bytes(self.path / f"{name}.csv", df.to_csv(index=False).encode())
+    def save_curves(self, df, name:str="curves",
+                    max_rows:int|None=None, # keep every k-th row (and the last) so that at most this many remain
+                   ):
+        "Write a pandas DataFrame as `name.csv` (floats to 7 significant digits), atomically."
+        if max_rows and len(df) > max_rows:
+            k = -(-len(df) // max_rows)
+            df = df.iloc[sorted({*range(0, len(df) - 1, k), len(df) - 1})]
+        return atomic_write_bytes(self.path / f"{name}.csv", df.to_csv(index=False, float_format="%.7g").encode())
 
     def save_figure(self, fig, name:str):
         "Write a matplotlib figure as `name.png`, atomically."

@@ -178,7 +178,7 @@ def _take_grads(params:list, # parameters whose `.grad` served as the chain's ac
     for p, o in zip(params, old): p.grad = o
     return acc
 
-# %% ../nbs/02_samplers.ipynb #46a1db5c
+# %% ../nbs/02_samplers.ipynb #0de84480
 @dataclass
 class ChainResult:
     "What a chain did: its end, its states, theta's gradient, its cost and its diagnostics."
@@ -195,6 +195,7 @@ class ChainResult:
     sampler: str
     n_steps: int
     diagnosed: bool = True # whether `accept_prob` was computed (always for MALA)
+    grad0: Tensor|None = None # grad_z E(z_0) per chain (B, d): the start's gradient, which a reverse-KL warm start can reuse
 
     def states(self, burn_in:int=0)->Tensor:
         "The states z_burn_in, ..., z_K (needs `return_chain=True`)."
@@ -215,7 +216,7 @@ class ChainResult:
         if self.accept_rate is not None: out["accept_rate"] = v[4]
         return out
 
-# %% ../nbs/02_samplers.ipynb #1a83f753
+# %% ../nbs/02_samplers.ipynb #3d47de3f
 DIAGNOSE_BUFFER = 1 << 22 # moves x chains x dims kept for the batched acceptance before it is computed
 
 def _check_finite(chunk:list, # the states of a stretch of the chain
@@ -278,7 +279,7 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
         with torch.enable_grad():
             s = _at(z0.detach(), ev_theta if in_window(0) else ev_z, None, 0)
             if sampler == "preconditioned" and metric is None: s = s._replace(v=torch.zeros_like(s.z))
-            E0, chain, chunk, pending, moves = s.energy, [s.z], [s], [s], []
+            E0, g0, chain, chunk, pending, moves = s.energy, s.grad, [s.z], [s], [s], []
             for t in range(n_steps):
                 if t % check_every == 0:  # the noise of the next stretch of moves in one draw
                     n = min(check_every, n_steps - t)
@@ -314,7 +315,7 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
                        accept_prob=(accept_sum / n_steps if keep else z0.new_full((B,), float("nan")))
                                    if n_steps else z0.new_ones(B),
                        accept_rate=accepted.float() / n_steps if accepted is not None else None,
-                       step_size=eta, sampler=sampler, n_steps=n_steps, diagnosed=keep)
+                       step_size=eta, sampler=sampler, n_steps=n_steps, diagnosed=keep, grad0=g0)
 
 # %% ../nbs/02_samplers.ipynb #42065073
 def add_grads(params:list, # parameters

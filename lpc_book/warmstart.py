@@ -13,8 +13,8 @@ from .models import gaussian_log_prob, gaussian_entropy
 from .parallel import Noise, as_noise
 
 # %% auto #0
-__all__ = ['WARM_STARTS', 'WARMSTART_COST', 'frozen', 'forward_kl', 'negative_elbo', 'reverse_kl', 'jeffreys', 'check_warm_start',
-           'warmstart_loss']
+__all__ = ['WARM_STARTS', 'WARMSTART_COST', 'frozen', 'forward_kl', 'negative_elbo', 'reverse_kl', 'jeffreys',
+           'reverse_kl_from_start', 'check_warm_start', 'warmstart_loss']
 
 # %% ../nbs/03_warmstart.ipynb #22082990
 @contextmanager
@@ -82,7 +82,22 @@ def jeffreys(encoder:nn.Module, # x -> (mu, log_sigma)
     q = _q(encoder, x, q)
     return forward_kl(encoder, x, chain, q) + reverse_kl(encoder, model, x, n_samples, rng, q)
 
-# %% ../nbs/03_warmstart.ipynb #41625fa8
+# %% ../nbs/03_warmstart.ipynb #014ffcd2
+def reverse_kl_from_start(q:tuple, # (mu, log_sigma) = encoder(x), with its graph
+                          z0:Tensor, # the chain's start mu + sigma * eps (B, d), detached
+                          energy0:Tensor, # E(x, z0) per example (B,), detached
+                          grad0:Tensor, # grad_z E(x, z0) (B, d), detached
+                         )->Tensor: # scalar: the one-sample reverse-KL loss at z0, with its gradient in phi
+    "Reverse-KL warm-start loss from a chain's reparameterised start and its energy gradient: no decoder pass."
+    mu, log_sigma = q
+    if z0.shape != mu.shape or grad0.shape != mu.shape or energy0.shape != mu.shape[:1]:
+        raise ValueError(f"z0 {tuple(z0.shape)}, grad0 {tuple(grad0.shape)} and energy0 {tuple(energy0.shape)} must be "
+                         f"(B, d) = {tuple(mu.shape)}, (B, d) and (B,)")
+    eps = ((z0 - mu) * torch.exp(-log_sigma)).detach()
+    z = mu + log_sigma.exp() * eps
+    return (energy0.detach() + ((z - z.detach()) * grad0.detach()).sum(-1) - gaussian_entropy(log_sigma)).mean()
+
+# %% ../nbs/03_warmstart.ipynb #8be36a46
 WARM_STARTS = ("jeffreys", "forward", "reverse", "none")
 WARMSTART_COST = { # name -> (decoder grad evals per reparameterised sample, encoder grad evals)
     "jeffreys": (1, 1), "forward": (0, 1), "reverse": (1, 1), "none": (0, 0)}
@@ -102,6 +117,8 @@ def warmstart_loss(name:str, # "jeffreys", "forward", "reverse" or "none"
                    n_samples:int=1, # reparameterised samples (reverse and Jeffreys)
                    rng:Noise|torch.Generator|None=None, # noise source
                    q:tuple|None=None, # precomputed `encoder(x)` (with its graph)
+                   start:tuple|None=None, # (z0, E(x, z0), grad_z E(x, z0)) of a chain started at a sample of q: the
+                                          # reverse-KL part reuses them (`reverse_kl_from_start`; needs n_samples=1)
                   )->Tensor|None: # scalar loss, or None for "none"
     "The encoder's loss by name."
     check_warm_start(name)
@@ -109,6 +126,12 @@ def warmstart_loss(name:str, # "jeffreys", "forward", "reverse" or "none"
     if encoder is None: raise ValueError(f"warm_start={name!r} needs an encoder (got encoder=None); use warm_start='none'")
     if name in ("forward", "jeffreys") and chain is None:
         raise ValueError(f"warm_start={name!r} needs the chain's samples (chain=None given)")
+    if start is not None and n_samples != 1:
+        raise ValueError(f"n_samples={n_samples}: the reverse KL from the chain's start has one sample; pass start=None")
     if name == "forward": return forward_kl(encoder, x, chain, q)
-    if name == "reverse": return reverse_kl(encoder, model, x, n_samples, rng, q)
-    return jeffreys(encoder, model, x, chain, n_samples, rng, q)
+    if start is None:
+        if name == "reverse": return reverse_kl(encoder, model, x, n_samples, rng, q)
+        return jeffreys(encoder, model, x, chain, n_samples, rng, q)
+    q = _q(encoder, x, q)
+    rev = reverse_kl_from_start(q, *start)
+    return rev if name == "reverse" else forward_kl(encoder, x, chain, q) + rev
