@@ -29,7 +29,7 @@ __all__ = ['CONV', 'FLAGS', 'TYPED_FAILURES', 'HISTORY_ROWS', 'begin', 'resolve_
            'make_learner', 'data_fingerprint', 'experiment_learner', 'train', 'chain_summary', 'evaluate',
            'run_configs', 'curve_fid', 'FIDCurve', 'train_timed']
 
-# %% ../nbs/12_experiment.ipynb #c5b8e53b
+# %% ../nbs/12_experiment.ipynb #de032aff
 def begin(name:str, # experiment name
           params:dict, # the notebook's parameters (names defined by the parameters cells)
          )->tuple: # (Run, the full checked parameters)
@@ -37,6 +37,7 @@ def begin(name:str, # experiment name
     t = params.get("threads", 0)  # set before the run records its thread count (a bad value is rejected just below)
     if isinstance(t, int) and not isinstance(t, bool) and t > 0: torch.set_num_threads(t)
     run = start_run(name, params, run_dir=params.get("run_dir"))
+    run.log(torch_threads=torch.get_num_threads())  # as this process trains (a queued run's config was written elsewhere)
     print(f"run folder: {run.path}")
     return run, run.params
 

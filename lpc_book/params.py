@@ -98,7 +98,7 @@ COMMON_PARAMS = {
     "seed": Param(int, 0, min=0),
     "device": Param(str, "auto", choices=DEVICES),
     "threads": Param(int, 0, min=0, help="torch intra-op threads of the run (0: as started: one per run under --jobs "
-                     "and on Slurm, else torch's default); config.json records the count used"),
+                     "and on Slurm, else torch's default); metrics.json records the count used (torch_threads)"),
     "nproc": Param(int, 1, positive=True, help="processes (data-parallel, torchrun)"),
     "checkpoint_every": Param(int, 50, positive=True, help="iterations between checkpoints"),
     # the Langevin methods (fields of lpc_book.methods.LPC of the same names)

@@ -63,7 +63,7 @@ def new_run_dir(experiment:str, # experiment name (a sub-folder of `out_dir`)
         except FileExistsError: continue
     raise RuntimeError(f"could not create a new run folder under {base / experiment}")
 
-# %% ../nbs/08_runs.ipynb #e99203c2
+# %% ../nbs/08_runs.ipynb #477e9b20
 def pid_alive(pid:int)->bool:
     "Whether process `pid` runs on this machine (a zombie does not)."
     try: os.kill(pid, 0)
@@ -102,8 +102,7 @@ class Run:
         import torch  # only for its version
         cfg = dict(experiment=self.experiment, run_id=self.id, params=params, seed=params.get("seed"),
                    device=extra.pop("device", params.get("device")), package_version=lpc_book.__version__,
-                   git_commit=git_commit(), torch_version=torch.__version__, torch_threads=torch.get_num_threads(),
-                   python=platform.python_version(),
+                   git_commit=git_commit(), torch_version=torch.__version__, python=platform.python_version(),
                    host=socket.gethostname(), checkpoint_dir=f"checkpoints/{self.experiment}/{self.id}",
                    created=_dt.datetime.now().isoformat(timespec="seconds"), **extra)
         self.config = cfg; atomic_write_json(self.path / "config.json", cfg)
