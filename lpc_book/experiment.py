@@ -240,13 +240,14 @@ def evaluate(learner:Learner, # a trained learner
                processes=learner.cost.get("processes", 1))
     return out
 
-# %% ../nbs/12_experiment.ipynb #9a38ebee
+# %% ../nbs/12_experiment.ipynb #1194f4e6
 TYPED_FAILURES = (LangevinDivergenceError, NonFiniteLossError)
 HISTORY_ROWS = 4000 # a run folder keeps a training history thinned to this many rows (git holds small files only)
 
 def run_configs(configs:list, # (label, method, extra columns[, model family]) per configuration
                 params:dict, data:ImageData, run:Run|None=None, resume:bool=False, progress:bool=True,
                 evaluate_fn:Callable|None=None, # (learner, label) -> dict (default: `evaluate`); may return "_samples", "_eval"
+                callbacks:Callable|None=None, # label -> extra Learner callbacks of that configuration (e.g. an `FIDCurve`)
                 label_key:str="label", # column name of the configuration label
                 train_data:Callable|None=None, # label -> training data (default: `data`)
                )->list[dict]:
@@ -258,7 +259,8 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
         row = {label_key: label, **extra, "status": "ok"}
         try:
             learner = train(params, train_data(label) if train_data else data, method, label, run, resume,
-                            progress=progress, model=fam[0] if fam else CONV, position=(i + 1, len(configs)))
+                            progress=progress, model=fam[0] if fam else CONV, position=(i + 1, len(configs)),
+                            callbacks=callbacks(label) if callbacks else ())
             res = evaluate_fn(learner, label) if evaluate_fn else evaluate(learner, params, data)
             samples, ev = res.pop("_samples", None), res.pop("_eval", None)
             row.update(res)
@@ -279,7 +281,7 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
     if errors and len(errors) == len(configs): raise errors[0]
     return rows
 
-# %% ../nbs/12_experiment.ipynb #e94569e3
+# %% ../nbs/12_experiment.ipynb #2b671202
 def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train mode
               params:dict, # eval_curve_samples, fid_extractor, dataset, data_root, seed
               data:ImageData, # its test images are the reference
@@ -298,23 +300,26 @@ def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train 
 class FIDCurve(Callback):
     "Append {label, seconds, iteration, fid, gradient evaluations} to `curve` every `every` training seconds (clock paused)."
     def __init__(self, label:str, every:float, curve:list, fid:Callable, # fid(learner) -> float
-                 flat_points:int=0): # > 0: stop training once the curve is flat with this many points in its tail
-        self.label, self.every, self.curve, self.fid, self.flat_points = label, every, curve, fid, flat_points
+                 flat_points:int=0, # > 0: stop training once the curve is flat with this many points in its tail
+                 by:str="seconds"): # "seconds": every `every` training seconds; "iteration": every `every` SGD iterations
+        if by not in ("seconds", "iteration"): raise ValueError(f"by={by!r} is not one of ('seconds', 'iteration')")
+        self.label, self.every, self.curve, self.fid, self.flat_points, self.by = label, every, curve, fid, flat_points, by
         self.next, self.flat = 0.0, False
+    def _now(self, l): return l.seconds if self.by == "seconds" else l.iteration
     def _eval(self, l):
         with l.paused_clock():
             self.curve.append(dict(label=self.label, seconds=l.seconds, iteration=l.iteration, fid=self.fid(l),
                                    decoder_grad_evals=l.cost["decoder_grad_evals"],
                                    encoder_grad_evals=l.cost["encoder_grad_evals"]))
         if self.flat_points and len(self.curve) > self.flat_points:
-            pl = plateau([c["seconds"] for c in self.curve], [c["fid"] for c in self.curve])
+            pl = plateau([c[self.by] for c in self.curve], [c["fid"] for c in self.curve])
             if pl["flat"] and pl["n_tail"] >= self.flat_points: self.flat = l.stop = True
     def on_fit_start(self, l):
         if not self.curve: self._eval(l)
-        self.next = l.seconds + self.every
+        self.next = self._now(l) + self.every
     def on_batch_end(self, l):
-        if l.seconds >= self.next:
-            while self.next <= l.seconds: self.next += self.every
+        if self._now(l) >= self.next:
+            while self.next <= self._now(l): self.next += self.every
             self._eval(l)
     def on_fit_end(self, l):
         if self.curve[-1]["iteration"] != l.iteration: self._eval(l)

@@ -98,7 +98,7 @@ COMMON_PARAMS = {
     "seed": Param(int, 0, min=0),
     "device": Param(str, "auto", choices=DEVICES),
     "threads": Param(int, 0, min=0, help="torch intra-op threads of the run (0: as started: one per run under --jobs "
-                     "and on Slurm, else torch's default); metrics.json records the count used (torch_threads)"),
+                     "and on Slurm, else torch's default); config.json records the count used"),
     "nproc": Param(int, 1, positive=True, help="processes (data-parallel, torchrun)"),
     "checkpoint_every": Param(int, 50, positive=True, help="iterations between checkpoints"),
     # the Langevin methods (fields of lpc_book.methods.LPC of the same names)
@@ -253,7 +253,7 @@ register_experiment("frontier", check=check_budget_params,
     baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),
     **BUDGET_PARAMS)
 
-# %% ../nbs/08_params.ipynb #fa8aa75c
+# %% ../nbs/08_params.ipynb #00aee0e4
 register_experiment("flow_prior", check=check_flow_params,
     method=Param(str, ["abp"], choices=tuple(METHODS), many=True, help="learning rules without an encoder"),
     priors=Param(str, ["flow", "normal"], choices=("flow", "normal"), many=True, help="the latent prior"),
@@ -270,6 +270,9 @@ register_experiment("flow_prior", check=check_flow_params,
     flow_hidden=Param(int, 64, positive=True, help="coupling MLP width [paper: 64]"),
     test_steps=Param(int, 40, positive=True, help="noise-free inference steps at test time [paper: 400]"),
     test_examples=Param(int, 100, positive=True, help="test images for the inference tasks"),
+    curve_every=Param(int, 20, min=0, help="SGD iterations between the FID evaluations of each main model's training "
+                      "curve (0: no curve)"),
+    eval_curve_samples=Param(int, 200, positive=True, help="samples per curve evaluation"),
     anomaly_class=Param(int, 9, min=0, help="class left out of the anomaly model's training data"),
     centre_fraction=Param(float, 0.5, min=0.05, max=0.95, help="side of the hidden centre square (fraction)"),
     mask_fraction=Param(float, 0.5, min=0.05, max=0.95, help="fraction of hidden pixels of the random mask"),

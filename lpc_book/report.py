@@ -14,9 +14,9 @@ from .params import ParameterError, defaults
 from .stats import t_interval, ratio_interval, paired_difference, verdict, usable_range, first_crossing, plateau
 
 # %% auto #0
-__all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'runs_frame', 'profile_label',
-           'Assembled', 'assemble', 'latest_ok', 'results_frame', 'same_design', 'seed_runs', 'seed_table',
-           'banded_curves', 'claims_table', 'table_html', 'build_report']
+__all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'FLOW_TASKS', 'runs_frame',
+           'profile_label', 'Assembled', 'assemble', 'latest_ok', 'results_frame', 'same_design', 'seed_runs',
+           'seed_table', 'banded_curves', 'claims_table', 'flow_prior_table', 'table_html', 'build_report']
 
 # %% ../nbs/09_report.ipynb #fa2a75cd
 EXPERIMENT_TITLES = {
@@ -301,6 +301,36 @@ def claims_table(runs:list[Run], # every run (the newest ok run of each seed is 
                     runs=", ".join(r.id for r in ws.values())))
     return pd.DataFrame(out)
 
+# %% ../nbs/09_report.ipynb #799b6d8e
+FLOW_TASKS = ( # (task, measure, result column, lower is better)
+    ("1. generation", "FID", "fid", True), ("2. reconstruction", "test MSE", "recon_mse", True),
+    ("3. inpainting, centre", "MSE on the hidden pixels", "inpaint_centre_mse", True),
+    ("3. inpainting, random pixels", "MSE on the hidden pixels", "inpaint_random_mse", True),
+    ("4. anomaly detection", "AUROC", "anomaly_auroc", False), ("4. anomaly detection", "AUPRC", "anomaly_auprc", False),
+    ("5. recovery from noise", "MSE to the clean image", "recovery_noise_mse", True),
+    ("5. recovery from occlusion", "MSE to the clean image", "recovery_occlusion_mse", True))
+
+def flow_prior_table(runs:list[Run], # every run (the newest ok run of each seed of the newest design is used)
+                     profile:str="cpu",
+                    )->pd.DataFrame:
+    "Per method and task: the flow prior's and N(0, I)'s mean [95% interval] over seeds, their paired difference, a verdict."
+    by_seed = seed_runs(runs, "flow_prior", profile)
+    per = [_rows(r) for r in by_seed.values()]
+    per = [t for t in per if {"method", "prior"} <= set(t.columns)]
+    out = []
+    for m in dict.fromkeys(x for t in per for x in t["method"]):
+        pairs = [(t[(t.method == m) & (t.prior == "flow")], t[(t.method == m) & (t.prior == "normal")]) for t in per]
+        pairs = [(f.iloc[0], n.iloc[0]) for f, n in pairs if len(f) and len(n)]
+        for task, measure, col, lower in FLOW_TASKS:
+            vals = [(float(f[col]), float(n[col])) for f, n in pairs if col in f and pd.notna(f[col]) and pd.notna(n[col])]
+            if not vals: continue
+            fl, nm = zip(*vals)
+            d = paired_difference(fl, nm)
+            out.append(dict(method=m, task=task, measure=measure, flow=_fmt_iv(t_interval(fl)),
+                            normal=_fmt_iv(t_interval(nm)), **{"flow - N(0, I)": _fmt_iv(d)},
+                            verdict=verdict(d, 0.0, "below" if lower else "above"), seeds=d.n))
+    return pd.DataFrame(out)
+
 # %% ../nbs/09_report.ipynb #0ad58721
 def _plt():
     import matplotlib  # a second to import: loaded when figures are drawn, not with every CLI command
@@ -367,7 +397,7 @@ def _eval_note(run):
                       f"({ev.get('reference_split', '?')} split)")
     return "; ".join(bits) + "."
 
-# %% ../nbs/09_report.ipynb #d41e1092
+# %% ../nbs/09_report.ipynb #bcb805fc
 def _curves_figures(run):
     "Figures of quality against iterations, gradient evaluations and seconds (convergence runs)."
     out = []
@@ -410,6 +440,11 @@ def build_report(root:str|Path|None=None, # repository root
                              "(a 95% t-interval over seeds of the statistic named; one seed is always inconclusive). "
                              "The rules are in the report chapter of the book."))
             cells.append(_html_cell(table_html(claims_table(runs, prof), f"claims-{prof}", "claim-row"), f"claims / {prof}"))
+            ft = flow_prior_table(runs, prof)
+            if not ft.empty:
+                cells.append(_md(f"**The flow prior (Xie et al.): does the learned prior help?** Paired over seeds, flow - "
+                                 f"N(0, I), 95% t-interval; held when the flow prior is better in every interval's reach."))
+                cells.append(_html_cell(table_html(ft, f"flow-claims-{prof}", "claim-row"), f"flow prior claims / {prof}"))
     def section(exp, prof, run, figures=True):
         cells.append(_md(f"### Profile `{prof}`\n{_eval_note(run)}"))
         by_seed = seed_runs(runs, exp, prof)
