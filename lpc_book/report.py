@@ -16,7 +16,8 @@ from .stats import t_interval, ratio_interval, paired_difference, verdict, usabl
 # %% auto #0
 __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'FLOW_TASKS', 'runs_frame',
            'profile_label', 'Assembled', 'assemble', 'latest_ok', 'results_frame', 'same_design', 'seed_runs',
-           'seed_table', 'banded_curves', 'claims_table', 'flow_prior_table', 'table_html', 'build_report']
+           'seed_table', 'banded_curves', 'claims_table', 'flow_prior_table', 'table_html', 'frontier_figure',
+           'build_report']
 
 # %% ../nbs/09_report.ipynb #fa2a75cd
 EXPERIMENT_TITLES = {
@@ -397,7 +398,7 @@ def _eval_note(run):
                       f"({ev.get('reference_split', '?')} split)")
     return "; ".join(bits) + "."
 
-# %% ../nbs/09_report.ipynb #bcb805fc
+# %% ../nbs/09_report.ipynb #e59e0393
 def _curves_figures(run):
     "Figures of quality against iterations, gradient evaluations and seconds (convergence runs)."
     out = []
@@ -415,6 +416,51 @@ def _curves_figures(run):
         out.append(fig)
     return out
 
+def frontier_figure(by_seed:dict, # {seed: frontier Run}
+                   ):
+    """The cost-quality frontier over seeds (None without rows): final FID against seconds per SGD iteration, and
+    t(config)/t(VAE) against K, one point per seed: filled where its crossing of F* held, open where it did not hold
+    or never came (then the ratio at the budget T is a lower bound)."""
+    frames = [results_frame(r).assign(seed=s) for s, r in by_seed.items()]
+    frames = [f for f in frames if not f.empty and "sec_per_it" in f.columns]
+    if not frames: return None
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["status"] == "ok"] if "status" in df.columns else df
+    if "held" not in df.columns: df["held"] = df.get("reached", False)
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4))
+    for lab, g in df.groupby("label", sort=False):
+        kind, K = g["kind"].iloc[0], g["K"].iloc[0] if "K" in g else None
+        x, y = g["sec_per_it"].to_numpy(float), g["fid"].to_numpy(float)
+        base = kind != "lpc"
+        col = "k" if base else ("C0" if g["sampler"].iloc[0] == "ula" else "C1")
+        last = not base and g["burn_in"].iloc[0] == K and K
+        mk = "s" if base else "D" if last else "^" if g["warm_start"].iloc[0] == "reverse" else "o"
+        axes[0].errorbar(x.mean(), y.mean(), xerr=[[x.mean() - x.min()], [x.max() - x.mean()]],
+                         yerr=[[y.mean() - y.min()], [y.max() - y.mean()]], fmt=mk, color=col, ms=5, capsize=2,
+                         mfc="none" if mk != "o" else col)
+        axes[0].annotate(lab if base else f"K={int(K)}" + (" rev" if mk == "^" else " last" if mk == "D" else ""),
+                         (x.mean(), y.mean()), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        if base: continue
+        held = g["held"].astype(bool).to_numpy()
+        r = g["time_ratio"].to_numpy(float)
+        off = {"o": 0, "^": 0.08, "D": -0.08}[mk] + (0.03 if col == "C1" else -0.03)
+        if held.any(): axes[1].scatter(np.full(held.sum(), K * (1 + off)), r[held], marker=mk, color=col, s=22)
+        if (~held).any(): axes[1].scatter(np.full((~held).sum(), K * (1 + off)), r[~held], marker=mk, s=26,
+                                          facecolors="none", edgecolors=col)
+    for s_, c_ in (("ula", "C0"), ("preconditioned", "C1")): axes[0].plot([], [], "o", color=c_, label=s_)
+    axes[0].plot([], [], "ks", mfc="none", label="baselines"); axes[0].legend(fontsize=8)
+    axes[0].set(xscale="log", yscale="log", xlabel="seconds per SGD iteration (mean, range over seeds)",
+                ylabel="FID at the budget T")
+    axes[1].axhline(1, color="k", ls=":", lw=1)
+    axes[1].set(xscale="log", xlabel="K (o Jeffreys, ^ reverse KL, D theta from z_K)", ylabel="t(config) / t(VAE) to F*",
+                title="filled: reached F* and held there; open: not by T, or only in a dip (a lower bound)")
+    axes[1].title.set_fontsize(8)
+    for a in axes: a.grid(alpha=.3)
+    fig.suptitle(f"The cost-quality frontier over {df['seed'].nunique()} seed(s)"); fig.tight_layout()
+    return fig
+
+# %% ../nbs/09_report.ipynb #2e465ac1
 def build_report(root:str|Path|None=None, # repository root
                  out:str|Path|None=None, # output notebook (default: report/report.ipynb)
                  runs_dir:str|Path="runs", # run folders
@@ -453,10 +499,11 @@ def build_report(root:str|Path|None=None, # repository root
                              f"{', '.join(f'`{r.id}`' for r in by_seed.values())}): mean [95% t-interval]; ratios "
                              "on the log scale. The newest single run follows."))
             cells.append(_html_cell(table_html(seed_table(by_seed), _slug(f"{exp}-seeds-{prof}"), "seed-row"), f"{exp} / {prof} / seeds"))
-            fig = banded_curves(by_seed) if figures else None
-            if fig is not None:
+            for fig, what in ((banded_curves(by_seed) if figures else None, "curves over seeds"),
+                              (frontier_figure(by_seed) if figures and exp == "frontier" else None, "frontier over seeds")):
+                if fig is None: continue
                 buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
-                cells.append(_img_cell(buf.getvalue(), "curves over seeds"))
+                cells.append(_img_cell(buf.getvalue(), what))
         df = results_frame(run)
         tid = "main-table" if exp == "lpc_vs_baselines" else f"{exp}-table"
         cells.append(_html_cell(table_html(df, _slug(f"{tid}-{prof}"), "method-row" if exp == "lpc_vs_baselines" else "row"), f"{exp} / {prof}"))
