@@ -292,7 +292,7 @@ class IWAE(Method):
         loss.backward()
         return dict(loss=loss.detach(), iwae_bound=-loss.detach(), decoder_grad_evals=self.k, encoder_grad_evals=1)
 
-# %% ../nbs/04_methods.ipynb #6a412a9b
+# %% ../nbs/04_methods.ipynb #06963c34
 @dataclass
 class MethodSpec:
     "A registered method: its class, the fields it fixes, and a one-line description."
@@ -324,10 +324,14 @@ def make_method(name:str, # a key of `METHODS`
     bad = [k for k in kw if k not in fields]
     if bad: raise TypeError(f"method {name!r} has no parameter(s) {', '.join(map(repr, bad))}; "
                             f"its parameters are: {', '.join(fields)}")
+    own = dict(((params or {}).get("method_params") or {}).get(name) or {})  # this method's own fields
+    bad = [k for k in own if k not in fields]
+    if bad: raise TypeError(f"method_params of {name!r} name no parameter(s) {', '.join(map(repr, bad))} of it; "
+                            f"its parameters are: {', '.join(fields)}")
     given = {k: params[k] for k in fields if params and k in params}
-    resolved = {k: f.default for k, f in fields.items() if f.default is not dataclasses.MISSING} | (params or {}) | kw
-    fixed = {k: (v(resolved) if callable(v) else v) for k, v in spec.preset.items() if k not in kw}
-    return spec.cls(**{**given, **fixed, **kw}, name=name)
+    resolved = {k: f.default for k, f in fields.items() if f.default is not dataclasses.MISSING} | (params or {}) | own | kw
+    fixed = {k: (v(resolved) if callable(v) else v) for k, v in spec.preset.items() if k not in kw and k not in own}
+    return spec.cls(**{**given, **fixed, **own, **kw}, name=name)
 
 def method_doc(name:str)->str: return METHODS[name].doc
 

@@ -72,7 +72,7 @@ class Param:
             if self.max is not None and v > self.max: raise ParameterError(f"parameter {name!r} = {v!r} must be <= {self.max}")
         return v
 
-# %% ../nbs/08_params.ipynb #4dd1b074
+# %% ../nbs/08_params.ipynb #c2798c42
 DEVICES = ("auto", "cpu", "cuda")
 LIKELIHOODS = ("discretised_gaussian", "gaussian", "bernoulli")
 
@@ -88,6 +88,8 @@ COMMON_PARAMS = {
     "learn_sigma": Param(bool, True),
     # training
     "method": Param(str, "lpc", choices=tuple(METHODS), many=True, help="method(s) to train (lpc_book.methods.METHODS)"),
+    "method_params": Param(dict, {}, help="fields of one method only, {method: {field: value}} (e.g. {lpc: {n_steps: 1}}); "
+                           "they win over the shared parameters of the same names"),
     "iterations": Param(int, 40, positive=True, help="SGD iterations (theta optimiser steps) per configuration"),
     "train_seconds": Param(float, 0.0, min=0.0, help="also stop a configuration once its training clock reaches this (0: off)"),
     "batch_size": Param(int, 32, positive=True, help="examples per minibatch"),
@@ -154,7 +156,7 @@ def defaults(name:str, # experiment
     pick = lambda p: p.default if not legacy or isinstance(p.legacy, str) and p.legacy == "default" else p.legacy
     return {k: pick(p) for k, p in experiment_schema(name).items()}
 
-# %% ../nbs/08_params.ipynb #16842388
+# %% ../nbs/08_params.ipynb #61c0f752
 def check_common(p:dict): # full parameters of an experiment
     "Constraints every experiment has: the dataset is where `data_root` says, and a minibatch fits in the training set."
     try: n = dataset_size(p["dataset"], p.get("data_root"))
@@ -168,7 +170,11 @@ def check_common(p:dict): # full parameters of an experiment
     if p.get("nproc", 1) > 1 and p["batch_size"] % p["nproc"]:
         raise ParameterError(f"parameter 'batch_size' = {p['batch_size']} cannot be split over nproc={p['nproc']} "
                              f"processes: use a multiple of {p['nproc']}")
-    for m in p.get("method") or []:
+    mp = p.get("method_params") or {}
+    bad = [k for k in mp if k not in METHODS or not isinstance(mp[k], dict)]
+    if bad: raise ParameterError(f"parameter 'method_params' = {mp!r}: {bad} are not method names with a dict of fields; "
+                                 f"known methods: {', '.join(METHODS)}")
+    for m in dict.fromkeys([*(p.get("method") or []), *mp]):
         try: make_method(m, p)
         except (ValueError, TypeError) as e: raise ParameterError(f"method {m!r} with these parameters: {e}") from None
 
