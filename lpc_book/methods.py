@@ -292,7 +292,7 @@ class IWAE(Method):
         loss.backward()
         return dict(loss=loss.detach(), iwae_bound=-loss.detach(), decoder_grad_evals=self.k, encoder_grad_evals=1)
 
-# %% ../nbs/04_methods.ipynb #06963c34
+# %% ../nbs/04_methods.ipynb #30c1b9f4
 @dataclass
 class MethodSpec:
     "A registered method: its class, the fields it fixes, and a one-line description."
@@ -343,6 +343,7 @@ register_method("pc", LPC, "vanilla predictive coding: the same loop, noiseless 
 register_method("abp", LPC, "short-run ABP: prior start, ULA at Xie et al.'s eta = s^2/2, theta from the last state",
                 init="prior", warm_start="none", sampler="ula", step_size=0.005, adapt_steps=0,
                 burn_in=lambda f: f["n_steps"])
-register_method("mcpc", MCPC, "Monte Carlo predictive coding: prior draw, Adam PC phase, ULA mixing and sampling")
+register_method("mcpc", MCPC, "Monte Carlo predictive coding: prior draw, Adam PC phase, ULA mixing and sampling",
+                sampler="ula")
 register_method("vae", VAE, "variational autoencoder (reparameterised ELBO)")
 register_method("iwae", IWAE, "importance-weighted autoencoder, k = the chain length", k=lambda f: f.get("n_steps", 20))
