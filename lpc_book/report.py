@@ -19,7 +19,7 @@ __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 
            'seed_table', 'banded_curves', 'claims_table', 'flow_prior_table', 'table_html', 'frontier_figure',
            'build_report']
 
-# %% ../nbs/09_report.ipynb #fa2a75cd
+# %% ../nbs/09_report.ipynb #1c84ccc2
 EXPERIMENT_TITLES = {
     "lpc_vs_baselines": "LPC against the baselines (the paper's main table)",
     "warm_start": "Warm-start objectives",
@@ -41,15 +41,21 @@ def runs_frame(runs:list[Run])->pd.DataFrame:
                          error=f"{err.get('type')}: {err.get('message')}" if err else ""))
     return pd.DataFrame(rows, columns=["experiment", "run", "status", "profile", "dataset", "n_train", "created", "error"])
 
+def _method_cut(run:Run)->str:
+    "' , lpc_mala only' when the run trained fewer than its experiment's default method list, else ''."
+    methods = run.config.get("params", {}).get("method")
+    if not isinstance(methods, list): return ""
+    try: full = defaults(run.experiment).get("method")
+    except ParameterError: return ""  # an experiment this version does not know
+    return "" if not isinstance(full, list) or set(full) <= set(methods) else f", {' + '.join(methods)} only"
+
 def profile_label(run:Run)->str:
     """The run's profile, and the methods it was cut to when it ran fewer than its experiment's default list
-    (`-p method '["lpc_mala"]'`): such a run is shown under its own heading, not in place of the full table."""
+    (`-p method '["lpc_mala"]'`), and its torch threads when more than one (`-p threads 2`): such a run is shown
+    under its own heading, not in place of the profile's table."""
     p = run.config.get("params", {})
-    prof, methods = p.get("profile", ""), p.get("method")
-    if not isinstance(methods, list): return prof
-    try: full = defaults(run.experiment).get("method")
-    except ParameterError: return prof  # an experiment this version does not know
-    return prof if not isinstance(full, list) or set(full) <= set(methods) else f"{prof}, {' + '.join(methods)} only"
+    t = p.get("threads") or 0
+    return p.get("profile", "") + _method_cut(run) + (f", {t} threads" if t > 1 else "")
 
 def _slug(text:str)->str: return re.sub(r"[^A-Za-z0-9_-]+", "-", text)  # an HTML id from a profile label
 
@@ -75,7 +81,7 @@ def _curves(r)->pd.DataFrame|None:
     dfs = [pd.read_csv(p.path / "curves.csv") for p in _parts(r) if (p.path / "curves.csv").exists()]
     return pd.concat(dfs, ignore_index=True) if dfs else None
 
-def _is_cut(r)->bool: return r.status == "ok" and profile_label(r) != r.params.get("profile", "")
+def _is_cut(r)->bool: return r.status == "ok" and _method_cut(r) != ""
 
 def assemble(runs:list[Run])->list[Assembled]:
     "Full tables assembled from ok cut runs that share experiment, commit and every parameter but `method` (`runs` oldest first)."
