@@ -281,7 +281,7 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
     if errors and len(errors) == len(configs): raise errors[0]
     return rows
 
-# %% ../nbs/12_experiment.ipynb #2b671202
+# %% ../nbs/12_experiment.ipynb #b9b50cb7
 def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train mode
               params:dict, # eval_curve_samples, fid_extractor, dataset, data_root, seed
               data:ImageData, # its test images are the reference
@@ -298,7 +298,9 @@ def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train 
     return q["fid"]
 
 class FIDCurve(Callback):
-    "Append {label, seconds, iteration, fid, gradient evaluations} to `curve` every `every` training seconds (clock paused)."
+    """Append {label, seconds, iteration, fid, gradient evaluations} to `curve` every `every` training seconds (clock
+    paused). The rows are kept in the learner's checkpoint (`learner.extra`), so a resumed configuration's curve goes
+    on from the rows it had, not from the resume point."""
     def __init__(self, label:str, every:float, curve:list, fid:Callable, # fid(learner) -> float
                  flat_points:int=0, # > 0: stop training once the curve is flat with this many points in its tail
                  by:str="seconds"): # "seconds": every `every` training seconds; "iteration": every `every` SGD iterations
@@ -308,13 +310,16 @@ class FIDCurve(Callback):
     def _now(self, l): return l.seconds if self.by == "seconds" else l.iteration
     def _eval(self, l):
         with l.paused_clock():
-            self.curve.append(dict(label=self.label, seconds=l.seconds, iteration=l.iteration, fid=self.fid(l),
-                                   decoder_grad_evals=l.cost["decoder_grad_evals"],
-                                   encoder_grad_evals=l.cost["encoder_grad_evals"]))
+            self.curve.append(dict(label=self.label, seconds=float(l.seconds), iteration=int(l.iteration),
+                                   fid=float(self.fid(l)), decoder_grad_evals=int(l.cost["decoder_grad_evals"]),
+                                   encoder_grad_evals=int(l.cost["encoder_grad_evals"])))
         if self.flat_points and len(self.curve) > self.flat_points:
             pl = plateau([c[self.by] for c in self.curve], [c["fid"] for c in self.curve])
             if pl["flat"] and pl["n_tail"] >= self.flat_points: self.flat = l.stop = True
     def on_fit_start(self, l):
+        saved = l.extra.setdefault("fid_curves", {}).get(self.label, [])
+        if not self.curve: self.curve.extend(dict(r) for r in saved)  # a resumed learner's rows (none in a fresh one)
+        l.extra["fid_curves"][self.label] = self.curve  # the same list: each checkpoint saves the rows so far
         if not self.curve: self._eval(l)
         self.next = self._now(l) + self.every
     def on_batch_end(self, l):

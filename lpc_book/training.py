@@ -211,7 +211,7 @@ def _scale_param(model)->nn.Parameter|None:
     p = getattr(getattr(model, "likelihood", None), "log_sigma", None)
     return p if isinstance(p, nn.Parameter) and p.requires_grad else None
 
-# %% ../nbs/05_training.ipynb #e64397ad
+# %% ../nbs/05_training.ipynb #242fb5d9
 class Learner:
     "The one training loop shared by all methods."
     def __init__(self, model:nn.Module, # the latent model (theta): `energy(x, z)`, `prior`/`latent_dim`
@@ -260,6 +260,7 @@ class Learner:
         self.rank, self.processes = process_group()
         self.cost = dict(iterations=0, decoder_grad_evals=0, encoder_grad_evals=0, seconds=0.0, processes=self.processes)
         self.history, self.last, self.stop, self.batch_idx = [], None, False, None
+        self.extra = {}  # callbacks' own records (plain lists, dicts and numbers), saved with the checkpoint
         self._t0 = None
         self.parallel = SingleProcess(self.generator) if self.processes == 1 else DataParallel(
             [self.model, self.encoder], self.generator, batch_size, self.n_examples, drop_last,
@@ -386,7 +387,7 @@ class Learner:
                 "iteration": self.iteration, "epoch": self.epoch, "perm": self._perm, "pos": self._pos,
                 "order_generator": self.order_generator.get_state(), "generator": self.generator.get_state(),
                 "rng": _rng_state(), "method": self.method.state_dict() if hasattr(self.method, "state_dict") else {},
-                "cost": dict(self.cost), "history": list(self.history)}
+                "cost": dict(self.cost), "history": list(self.history), "extra": self.extra}
 
     def load_state_dict(self, sd:dict)->Learner:
         "Restore a `state_dict()`; the learner must have been built with the same model/method/data shapes."
@@ -405,6 +406,7 @@ class Learner:
         _set_rng_state(sd["rng"])
         if hasattr(self.method, "load_state_dict"): self.method.load_state_dict(sd["method"])
         self.cost, self.history = {"processes": 1, **sd["cost"]}, list(sd["history"])
+        self.extra = dict(sd.get("extra", {}))
         self.last = self.history[-1] if self.history else None
         return self
 
