@@ -4,8 +4,9 @@ The VAE trains until its FID curve is flat (`lpc_book.stats.plateau`: a fitted c
 its seconds, with at least `plateau_points` evaluations there; `--cap` seconds at most). Its plateau FID is the
 target F* (the median of its last 20%) and its training seconds are the budget T; LPC then trains for the same T.
 Both use the cpu profile's convergence settings (`lpc_book.experiment.train_timed`, the code path of the convergence
-and frontier notebooks: the book's LPC of that profile (its `method_params`), latent 16, width 16, Adam, batch 64, the learned sigma, domain-FID of `eval_curve_samples` samples every
-`eval_every_seconds` training seconds with the clock paused). Reported:
+and frontier notebooks: the book's LPC of that profile (its `method_params`), latent 16, width 16, Adam, batch 64,
+the learned sigma, domain-FID of `eval_curve_samples` samples every `eval_every_seconds` training seconds with the
+clock paused). Reported:
 
 * t = the first training second (and SGD iteration) at which the FID is at or below F*, interpolated between the two
   evaluations that bracket it (`lpc_book.stats.first_crossing`), for the VAE and for LPC;

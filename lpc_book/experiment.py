@@ -281,7 +281,7 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
     if errors and len(errors) == len(configs): raise errors[0]
     return rows
 
-# %% ../nbs/12_experiment.ipynb #b9b50cb7
+# %% ../nbs/12_experiment.ipynb #c09c4ef7
 def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train mode
               params:dict, # eval_curve_samples, fid_extractor, dataset, data_root, seed
               data:ImageData, # its test images are the reference
@@ -318,7 +318,7 @@ class FIDCurve(Callback):
             if pl["flat"] and pl["n_tail"] >= self.flat_points: self.flat = l.stop = True
     def on_fit_start(self, l):
         saved = l.extra.setdefault("fid_curves", {}).get(self.label, [])
-        if not self.curve: self.curve.extend(dict(r) for r in saved)  # a resumed learner's rows (none in a fresh one)
+        if not self.curve: self.curve.extend(saved)  # a resumed learner's rows (none in a fresh one)
         l.extra["fid_curves"][self.label] = self.curve  # the same list: each checkpoint saves the rows so far
         if not self.curve: self._eval(l)
         self.next = self._now(l) + self.every
