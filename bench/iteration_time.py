@@ -45,7 +45,7 @@ def main():
         m = LatentModel(dec, DiscretisedGaussianLikelihood(sigma=0.1), StandardNormal(16))
         return Learner(m, method, data, encoder=make_encoder((1, 28, 28), 16, width=a.width), batch_size=64, progress=False), count_params(dec)
     lpc = lambda k, fresh: make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned", warm_start="jeffreys",
-                                       reverse_from_start=not fresh)
+                                       adapt_steps=0, reverse_from_start=not fresh)
     configs = {"vae": (lambda: make_method("vae"), 10)}
     for k in a.steps:
         for v in ("start", "fresh"): configs[f"lpc_K{k}_{v}"] = (lambda k=k, v=v: lpc(k, v == "fresh"), 2 if k >= 20 else 4 if k >= 5 else 8)

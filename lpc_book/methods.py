@@ -15,8 +15,8 @@ from .samplers import langevin, add_grads, ChainResult, DualAveraging, SAMPLERS,
 from .warmstart import WARM_STARTS, WARMSTART_COST, check_warm_start, warmstart_loss, negative_elbo
 
 # %% auto #0
-__all__ = ['INITS', 'METHODS', 'model_device', 'prior_sample', 'theta', 'Method', 'LPC', 'MCPC', 'log_weights', 'iwae_bound',
-           'VAE', 'IWAE', 'MethodSpec', 'register_method', 'make_method', 'method_doc']
+__all__ = ['INITS', 'METHODS', 'LPC_DEFAULTS', 'model_device', 'prior_sample', 'theta', 'Method', 'LPC', 'MCPC', 'log_weights',
+           'iwae_bound', 'VAE', 'IWAE', 'MethodSpec', 'register_method', 'make_method', 'method_doc']
 
 # %% ../nbs/04_methods.ipynb #1916b1ed
 def _check_int(name, v, lo=0):
@@ -292,29 +292,31 @@ class IWAE(Method):
         loss.backward()
         return dict(loss=loss.detach(), iwae_bound=-loss.detach(), decoder_grad_evals=self.k, encoder_grad_evals=1)
 
-# %% ../nbs/04_methods.ipynb #30c1b9f4
+# %% ../nbs/04_methods.ipynb #e921916d
 @dataclass
 class MethodSpec:
-    "A registered method: its class, the fields it fixes, and a one-line description."
+    "A registered method: its class, the fields it fixes, a one-line description, and a bare call's defaults."
     cls: type
     preset: dict
     doc: str = ""
+    defaults: dict = dataclasses.field(default_factory=dict) # fields of `make_method(name)` without experiment parameters
 
 METHODS:dict[str, MethodSpec] = {} # name -> MethodSpec: the one registry
 
 def register_method(name:str, # the book's name for it
                     cls:type, # a Method dataclass
                     doc:str="", # one line for tables and help
+                    defaults:dict|None=None, # fields a bare `make_method(name)` takes (no experiment parameters)
                     **preset, # fields it fixes (a value may be a function of the resolved fields)
                    )->str:
     "Register (or replace) a method by name."
-    bad = [k for k in preset if k not in {f.name for f in dataclasses.fields(cls)}]
+    bad = [k for k in {**preset, **(defaults or {})} if k not in {f.name for f in dataclasses.fields(cls)}]
     if bad: raise TypeError(f"method {name!r}: {cls.__name__} has no field(s) {bad}")
-    METHODS[name] = MethodSpec(cls, preset, doc)
+    METHODS[name] = MethodSpec(cls, preset, doc, dict(defaults or {}))
     return name
 
 def make_method(name:str, # a key of `METHODS`
-                params:dict|None=None, # an experiment's parameters: those named like a field are used
+                params:dict|None=None, # an experiment's parameters: those named like a field are used (None: the registered defaults)
                 **kw, # explicit fields (win over the preset)
                )->Method:
     "Build a registered method by name, with errors naming unknown methods and fields."
@@ -329,13 +331,17 @@ def make_method(name:str, # a key of `METHODS`
     if bad: raise TypeError(f"method_params of {name!r} name no parameter(s) {', '.join(map(repr, bad))} of it; "
                             f"its parameters are: {', '.join(fields)}")
     given = {k: params[k] for k in fields if params and k in params}
-    resolved = {k: f.default for k, f in fields.items() if f.default is not dataclasses.MISSING} | (params or {}) | own | kw
+    if params is None: given = dict(spec.defaults)  # a bare call: the method as the book recommends it
+    resolved = {k: f.default for k, f in fields.items() if f.default is not dataclasses.MISSING} | (params or given) | own | kw
     fixed = {k: (v(resolved) if callable(v) else v) for k, v in spec.preset.items() if k not in kw and k not in own}
     return spec.cls(**{**given, **fixed, **own, **kw}, name=name)
 
 def method_doc(name:str)->str: return METHODS[name].doc
 
-register_method("lpc", LPC, "LPC: encoder warm start, Langevin chain, theta's gradient along it", init="encoder_sample")
+LPC_DEFAULTS = dict(n_steps=1, sampler="preconditioned", step_size=0.01, adapt_steps=1, keep_adapting=True,
+                    warm_start="reverse") # the book's LPC: the frontier's cheapest point that reaches the VAE's quality
+register_method("lpc", LPC, "LPC: encoder warm start, Langevin chain, theta's gradient along it", defaults=LPC_DEFAULTS,
+                init="encoder_sample")
 register_method("lpc_prior", LPC, "LPC from the prior (the paper's prior-initialised runs)", init="prior", warm_start="none")
 register_method("lpc_mala", LPC, "LPC with Metropolis-adjusted (MALA) moves", sampler="mala", init="encoder_sample")
 register_method("pc", LPC, "vanilla predictive coding: the same loop, noiseless moves", noise=False, sampler="ula",

@@ -159,7 +159,8 @@ def test_lpc_trains_with_the_old_sampler(tmp_path, bench_path):
         assert used["sampler_api"] == "old"
         torch.manual_seed(0)
         m = LatentModel(make_decoder((1, 8, 8), 4, width=4), make_likelihood("gaussian"), StandardNormal(4))
-        l = Learner(m, make_method("lpc", n_steps=3, step_size=1e-2, sampler="preconditioned"), torch.rand(32, 1, 8, 8),
+        lpc = make_method("lpc", n_steps=3, step_size=1e-2, sampler="preconditioned", warm_start="jeffreys", adapt_steps=0)
+        l = Learner(m, lpc, torch.rand(32, 1, 8, 8),
                     encoder=make_encoder((1, 8, 8), 4, width=4), batch_size=16, progress=False, device="cpu").fit(2)
         assert l.history[-1]["decoder_grad_evals"] > 0 and all(r["loss"] == r["loss"] for r in l.history)
     finally: lpc_book.methods.langevin = saved
