@@ -292,7 +292,7 @@ class IWAE(Method):
         loss.backward()
         return dict(loss=loss.detach(), iwae_bound=-loss.detach(), decoder_grad_evals=self.k, encoder_grad_evals=1)
 
-# %% ../nbs/04_methods.ipynb #e921916d
+# %% ../nbs/04_methods.ipynb #77a39f5b
 @dataclass
 class MethodSpec:
     "A registered method: its class, the fields it fixes, a one-line description, and a bare call's defaults."
@@ -330,9 +330,9 @@ def make_method(name:str, # a key of `METHODS`
     bad = [k for k in own if k not in fields]
     if bad: raise TypeError(f"method_params of {name!r} name no parameter(s) {', '.join(map(repr, bad))} of it; "
                             f"its parameters are: {', '.join(fields)}")
-    given = {k: params[k] for k in fields if params and k in params}
-    if params is None: given = dict(spec.defaults)  # a bare call: the method as the book recommends it
-    resolved = {k: f.default for k, f in fields.items() if f.default is not dataclasses.MISSING} | (params or given) | own | kw
+    base = spec.defaults if params is None else params  # a bare call: the method as the book recommends it
+    given = {k: base[k] for k in fields if k in base}
+    resolved = {k: f.default for k, f in fields.items() if f.default is not dataclasses.MISSING} | base | own | kw
     fixed = {k: (v(resolved) if callable(v) else v) for k, v in spec.preset.items() if k not in kw and k not in own}
     return spec.cls(**{**given, **fixed, **own, **kw}, name=name)
 

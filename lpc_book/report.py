@@ -210,7 +210,7 @@ def banded_curves(by_seed:dict, # {seed: Run}
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #47c39268
+# %% ../nbs/09_report.ipynb #8e0815d2
 CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
           "LPC matches or beats the VAE on FID (equal seconds)",
           "Fewer SGD iterations to the VAE's quality",
@@ -219,6 +219,8 @@ CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
 
 def _fmt_iv(iv, unit=""):
     return "no seeds" if iv.n == 0 else f"{iv.mean:.3g}{unit}" + (f" [{iv.lo:.3g}, {iv.hi:.3g}]" if iv.n > 1 else " (one seed)")
+
+def _flagged(v)->bool: return isinstance(v, (list, tuple)) and len(v) > 0  # a row's chain flags
 
 def _rows(r)->pd.DataFrame:
     df = results_frame(r)
@@ -280,15 +282,14 @@ def claims_table(runs:list[Run], # every run (the newest ok run of each seed is 
     for r in pre.values():
         t = _rows(r)
         if "sampler" not in t: continue
-        moved = lambda g: g["fid"].where(~g["flags"].map(lambda f: isinstance(f, (list, tuple)) and len(f) > 0)) \
-            if "flags" in g else g["fid"]  # a flagged row's chains did not move (or were unstable): not usable
-        width = lambda g: usable_range(g["step_size"], moved(g))["decades"]
+        # a flagged row's chains did not move (or were unstable): not usable
+        use = lambda g: usable_range(g["step_size"], g["fid"].where(~g["flags"].map(_flagged)) if "flags" in g else g["fid"])
         ula = t[t.sampler == "ula"]
-        pcs = [g for _, g in t[t.sampler == "preconditioned"].groupby("beta")]
+        pcs = [use(g) for _, g in t[t.sampler == "preconditioned"].groupby("beta")]
         if len(ula) and pcs:
-            d.append(max(width(g) for g in pcs) - width(ula))
-            best_u.append(usable_range(ula["step_size"], moved(ula))["best"])
-            best_p.append(min(usable_range(g["step_size"], moved(g))["best"] for g in pcs))
+            u = use(ula)
+            d.append(max(p["decades"] for p in pcs) - u["decades"])
+            best_u.append(u["best"]); best_p.append(min(p["best"] for p in pcs))
     out.append(_claim(CLAIMS[3], "usable decades, preconditioned - ULA", t_interval(d), 0.0, "above", pre,
                       "held above 0; usable: FID within 10% of the sampler's best among the step sizes whose chains "
                       "moved (rows flagged static or unstable excluded)",
@@ -347,7 +348,7 @@ def flow_prior_table(runs:list[Run], # every run (the newest ok run of each seed
                             verdict=verdict(d, 0.0, "below" if lower else "above"), seeds=d.n))
     return pd.DataFrame(out)
 
-# %% ../nbs/09_report.ipynb #0ad58721
+# %% ../nbs/09_report.ipynb #62b364f2
 def _plt():
     import matplotlib  # a second to import: loaded when figures are drawn, not with every CLI command
     matplotlib.use("Agg")  # figures to files, whatever the caller's backend
@@ -379,7 +380,6 @@ def _fmt(df):
         return v
     return df.map(f) if hasattr(df, "map") else df.applymap(f)
 
-def _flagged(v)->bool: return isinstance(v, (list, tuple)) and len(v) > 0
 
 def table_html(df:pd.DataFrame, # rows to show
                table_id:str="", # HTML id
