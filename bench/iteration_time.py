@@ -8,6 +8,11 @@ the default since 2026-12-03: no decoder pass of its own) and with a fresh repar
 behaviour before: one more decoder forward and backward per iteration). Every configuration is timed once per
 repetition, in turn, so that the before and after figures are taken under the same load.
 
+The cost model of the methods chapter is checked here under the same interleaving: c_theta (one decoder forward and
+backward, with theta's gradient) and c_z (z's gradient only) are timed on the VAE learner's decoder once per
+repetition beside the iterations, and every LPC row gets the prediction
+s/it_VAE - c_theta + (K + 1) [f c_theta + (1 - f) c_z] + r c_z (f = 1 here, r = 1 for `fresh`) and its error.
+
 Writes bench/results/iteration_time.json. MNIST from ../shared/data when present, else random 28x28 images
 (the cost does not depend on the pixel values).
 """
@@ -39,6 +44,18 @@ def main():
     root = dev_data_root()
     if root is not None and (root / "MNIST" / "raw").exists(): data, src = load_dataset("mnist", root=root, n_train=2048), "mnist"
     else: data, src = torch.rand(2048, 1, 28, 28) * 2 - 1, "random"
+    x_batch = data.x_train[:64] if hasattr(data, "x_train") else data[:64]
+    def time_pass(model, full, n=10):
+        "Seconds of one decoder pass at the training batch: with theta's gradient (full) or z's only."
+        x, z, theta = x_batch, torch.randn(64, 16), list(model.parameters())
+        t = time.perf_counter()
+        for _ in range(n):
+            zl = z.detach().requires_grad_()
+            E = model.energy(x, zl).sum()
+            if full: torch.autograd.backward(E, inputs=[zl, *theta])
+            else: torch.autograd.grad(E, zl)
+        model.zero_grad(set_to_none=True)
+        return (time.perf_counter() - t) / n
     def learner(method):
         torch.manual_seed(0)
         dec = make_decoder((1, 28, 28), 16, width=a.width)
@@ -58,21 +75,35 @@ def main():
         for name, (make, n) in configs.items():
             l, npar = learner(make()); l.fit(1)  # warm-up
             runs[name] = (l, n, npar, [])
-        for _ in range(a.repeats):  # interleaved: every configuration once per repetition
+        dec_model, passes = runs["vae"][0].model, {"pass_theta": [], "pass_z": []}
+        for full in (True, False): time_pass(dec_model, full, 3)  # warm-up
+        for _ in range(a.repeats):  # interleaved: every configuration (and the two passes) once per repetition
             for name, (l, n, _, ts) in runs.items():
                 t = time.perf_counter(); l.fit(n); ts.append((time.perf_counter() - t) / n)
+            passes["pass_theta"].append(time_pass(dec_model, True)); passes["pass_z"].append(time_pass(dec_model, False))
         key = "" if n_threads == base else f"_threads{n_threads}"
         for name, (l, n, npar, ts) in runs.items():
             res["results"][name + key] = summary(ts) | dict(iterations_each=n, decoder_params=npar, threads=n_threads,
                                                           decoder_grad_evals_per_it=l.cost["decoder_grad_evals"] / l.iteration)
+        for name, ts in passes.items(): res["results"][name + key] = summary(ts) | dict(threads=n_threads)
+        c_th, c_z = (res["results"][f"{p}{key}"]["median"] for p in ("pass_theta", "pass_z"))
+        vae_it = res["results"]["vae" + key]["median"]
+        for name in runs:
+            if not name.startswith("lpc_K"): continue
+            k, r = int(name.split("_")[1][1:]), int(name.endswith("_fresh"))  # f = 1: every state is accumulated
+            v = res["results"][name + key]
+            v["predicted"] = vae_it - c_th + (k + 1) * c_th + r * c_z
+            v["model_error"] = v["predicted"] / v["median"] - 1
     torch.set_num_threads(base)  # the machine record (at finish) names the base count
     res["base_threads"] = base
     vae = {t: res["results"]["vae" + ("" if t == base else f"_threads{t}")]["median"] for t in threads}
     for k, v in res["results"].items():
         t = v["threads"]
         v["vs_vae"] = v["median"] / vae[t]
+        if k.startswith("pass_"): print(f"{k:24s} {v['median'] * 1000:8.1f} ms / decoder pass"); continue
         print(f"{k:24s} {v['median'] * 1000:8.1f} ms / iteration  (min {v['min'] * 1000:.1f}, max {v['max'] * 1000:.1f}; "
-              f"{v['vs_vae']:.2f} x the VAE; {v['decoder_grad_evals_per_it']:.0f} decoder passes)")
+              f"{v['vs_vae']:.2f} x the VAE; {v['decoder_grad_evals_per_it']:.0f} decoder passes"
+              + (f"; cost model {v['predicted'] * 1000:.1f}, {100 * v['model_error']:+.0f}%)" if "predicted" in v else ")"))
     finish(res, t0, "iteration_time" + a.suffix)
 
 if __name__ == "__main__": main()

@@ -299,10 +299,13 @@ def _metric_section(r, before=None):
     return out + [""]
 
 
-def _iter_section(r, before=None):
+COSTMODEL_ARGS = ["--steps", "1", "2", "5", "10", "--threads-list", "1", "--repeats", "20"]  # the cost model's check
+
+
+def _iter_section(r, before=None, title="## 4. Seconds per SGD iteration (`bench/iteration_time.py`)"):
     if not any(k.endswith(("_start", "_fresh")) for k in r["results"]): return _old_iter_section(r, before)
     cell = lambda v: f"{1e3 * v['median']:.1f} [{1e3 * v['min']:.1f}, {1e3 * v['max']:.1f}]" if v else "—"
-    out = ["## 4. Seconds per SGD iteration (`bench/iteration_time.py`)", "",
+    out = [title, "",
            f"Batch {r['batch_size']}, the 28x28 conv nets of the cpu profile (latent {r.get('latent_dim', 16)}, width "
            f"{r.get('width', 32)}), {r['data']} data; LPC with the Jeffreys warm start and K preconditioned steps. "
            "`start`: the reverse-KL half of the warm start reuses the chain's start and its gradient (the default since "
@@ -315,13 +318,21 @@ def _iter_section(r, before=None):
         get = lambda n: r["results"].get(n + key)
         ks = sorted({int(k.split("_")[1][1:]) for k in r["results"] if k.startswith("lpc_K")})
         out += [f"**{t} thread{'s' if t > 1 else ''}.** VAE: {cell(get('vae'))} ms per iteration.", "",
-                "| K | decoder passes (start / fresh) | start (ms) | fresh (ms) | start / VAE | fresh / VAE | saved |",
-                "|---|---|---|---|---|---|---|"]
+                "| K | decoder passes (start / fresh) | start (ms) | fresh (ms) | start / VAE | fresh / VAE | saved | cost model's error (start / fresh) |",
+                "|---|---|---|---|---|---|---|---|"]
+        err = lambda v: f"{100 * v['model_error']:+.0f}%" if "model_error" in v else "—"
         for k in ks:
             a, b = get(f"lpc_K{k}_start"), get(f"lpc_K{k}_fresh")
             if not (a and b): continue
             out.append(f"| {k} | {a['decoder_grad_evals_per_it']:.0f} / {b['decoder_grad_evals_per_it']:.0f} | {cell(a)} | "
-                       f"{cell(b)} | {a['vs_vae']:.2f} | {b['vs_vae']:.2f} | {100 * (1 - a['median'] / b['median']):.0f}% |")
+                       f"{cell(b)} | {a['vs_vae']:.2f} | {b['vs_vae']:.2f} | {100 * (1 - a['median'] / b['median']):.0f}% | "
+                       f"{err(a)} / {err(b)} |")
+        if get("pass_theta"):
+            errs = [abs(v["model_error"]) for n, v in r["results"].items() if n.startswith("lpc_K") and n.endswith(key or ("start", "fresh"))
+                    and "model_error" in v]
+            out.append(f"\nCost model (methods chapter), from the VAE's iteration and the decoder passes timed beside it: "
+                       f"c_theta {cell(get('pass_theta'))} ms, c_z {cell(get('pass_z'))} ms; prediction within 10% for "
+                       f"{sum(e <= 0.1 for e in errs)} of {len(errs)} rows (largest error {100 * max(errs):.0f}%).")
         out.append("")
     out += [f"Machine: {_machine(r)}.", ""]
     return out
@@ -409,6 +420,9 @@ def render_readme() -> str:
     if r["cost_quality"]: lines += _cq_section(r["cost_quality"], r["cost_quality_before"])
     if r["metric_throughput"]: lines += _metric_section(r["metric_throughput"], r["metric_throughput_before"])
     if r["iteration_time"]: lines += _iter_section(r["iteration_time"], r["iteration_time_before"])
+    costmodel = _load("iteration_time_costmodel")
+    if costmodel: lines += _iter_section(costmodel, title="## 5. The cost model against measured iterations "
+                                         f"(`bench/iteration_time.py {' '.join(COSTMODEL_ARGS)} --suffix _costmodel`)")
     return "\n".join(lines)
 
 
@@ -454,6 +468,9 @@ def main():
     if not a.readme:
         jobs = [(name, [str(HERE / BENCHMARKS[name]), "--suffix", a.suffix] + extra.get(name, []))
                 for name in a.only or (() if paired else list(BENCHMARKS))]
+        if "iteration_time" in (a.only or BENCHMARKS) and not paired and not a.before:
+            jobs.append(("iteration_time_costmodel", [str(HERE / "iteration_time.py"), *COSTMODEL_ARGS,
+                                                      "--suffix", "_costmodel" + a.suffix]))
         if paired: jobs.append(("step_overhead_paired", [str(HERE / "step_overhead.py"), "--paired", str(paired),
                                                          "--suffix", suffix]))
         for name, args in jobs:
