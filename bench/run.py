@@ -300,6 +300,7 @@ def _metric_section(r, before=None):
 
 
 COSTMODEL_ARGS = ["--steps", "1", "2", "5", "10", "--threads-list", "1", "--repeats", "20"]  # the cost model's check
+# (about 2 minutes, run on its own: make bench's iteration_time already gives every LPC row its prediction)
 
 
 def _iter_section(r, before=None, title="## 4. Seconds per SGD iteration (`bench/iteration_time.py`)"):
@@ -468,9 +469,6 @@ def main():
     if not a.readme:
         jobs = [(name, [str(HERE / BENCHMARKS[name]), "--suffix", a.suffix] + extra.get(name, []))
                 for name in a.only or (() if paired else list(BENCHMARKS))]
-        if "iteration_time" in (a.only or BENCHMARKS) and not paired and not a.before:
-            jobs.append(("iteration_time_costmodel", [str(HERE / "iteration_time.py"), *COSTMODEL_ARGS,
-                                                      "--suffix", "_costmodel" + a.suffix]))
         if paired: jobs.append(("step_overhead_paired", [str(HERE / "step_overhead.py"), "--paired", str(paired),
                                                          "--suffix", suffix]))
         for name, args in jobs:
