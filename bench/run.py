@@ -329,8 +329,7 @@ def _iter_section(r, before=None, title="## 4. Seconds per SGD iteration (`bench
                        f"{cell(b)} | {a['vs_vae']:.2f} | {b['vs_vae']:.2f} | {100 * (1 - a['median'] / b['median']):.0f}% | "
                        f"{err(a)} / {err(b)} |")
         if get("pass_theta"):
-            errs = [abs(v["model_error"]) for n, v in r["results"].items() if n.startswith("lpc_K") and n.endswith(key or ("start", "fresh"))
-                    and "model_error" in v]
+            errs = [abs(v["model_error"]) for v in r["results"].values() if "model_error" in v and v["threads"] == t]
             out.append(f"\nCost model (methods chapter), from the VAE's iteration and the decoder passes timed beside it: "
                        f"c_theta {cell(get('pass_theta'))} ms, c_z {cell(get('pass_z'))} ms; prediction within 10% for "
                        f"{sum(e <= 0.1 for e in errs)} of {len(errs)} rows (largest error {100 * max(errs):.0f}%).")
