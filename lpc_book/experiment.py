@@ -188,7 +188,7 @@ def chain_summary(history:list, # the learner's history rows
     out["flags"] = flags
     return out
 
-# %% ../nbs/12_experiment.ipynb #b726bf1e
+# %% ../nbs/12_experiment.ipynb #16ebfbf7
 def evaluate(learner:Learner, # a trained learner
              params:dict, # experiment parameters (eval_samples, fid_extractor, ll_*, bdmc_examples, ...)
              data:ImageData, # its data (test split)
@@ -216,7 +216,8 @@ def evaluate(learner:Learner, # a trained learner
                              check_temps=params.get("ll_check_temps") or None)
         out.update(log_px=e.mean, log_px_se=e.se, log_px_mc_se=e.mc_se, log_px_per_dim=e.mean / math.prod(data.shape),
                    log_px_ess=e.info.get("ess_mean"), log_px_accept=e.info.get("accept_prob"), log_px_estimator="ais",
-                   log_px_temps=params["ll_temps"], log_px_check_diff=e.info.get("check_diff"))
+                   log_px_temps=params["ll_temps"], log_px_check_diff=e.info.get("check_diff"),
+                   log_px_examples=[round(v, 3) for v in e.per_example.tolist()])  # per image: paired comparisons (report)
         if params.get("bdmc_examples", 0):
             b = L.bdmc(model, params["bdmc_examples"], n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng).as_dict()
             out.update(bdmc_gap=b["gap"], bdmc_gap_se=b["gap_se"])

@@ -16,8 +16,8 @@ from .stats import t_interval, ratio_interval, paired_difference, verdict, usabl
 # %% auto #0
 __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'FLOW_TASKS', 'runs_frame',
            'profile_label', 'Assembled', 'assemble', 'latest_ok', 'results_frame', 'same_design', 'seed_runs',
-           'seed_table', 'banded_curves', 'claims_table', 'flow_prior_table', 'table_html', 'frontier_figure',
-           'build_report']
+           'seed_table', 'banded_curves', 'paired_log_px', 'claims_table', 'flow_prior_table', 'table_html',
+           'frontier_figure', 'build_report']
 
 # %% ../nbs/09_report.ipynb #1c84ccc2
 EXPERIMENT_TITLES = {
@@ -209,6 +209,31 @@ def banded_curves(by_seed:dict, # {seed: Run}
     axes[0][0].legend(fontsize=7, ncol=2); fig.suptitle(f"{y} over seeds: mean, band = min to max (seeds in brackets)")
     fig.tight_layout()
     return fig
+
+# %% ../nbs/09_report.ipynb #b300bb50
+def paired_log_px(by_seed:dict, # {seed: Run}
+                  ref:str="vae", # the configuration the others are compared with
+                  level:float=0.95,
+                 )->pd.DataFrame:
+    "log p(x) of each configuration minus `ref`'s, image by image (rows with `log_px_examples`); empty without them."
+    per = {}  # configuration -> [(seed, per-image differences)]
+    for s, r in by_seed.items():
+        df = results_frame(r)
+        if "status" in df.columns: df = df[df["status"] == "ok"]
+        key = _key(df)
+        if key is None or "log_px_examples" not in df.columns: continue
+        ex = {k: np.asarray(v, float) for k, v in zip(df[key], df["log_px_examples"]) if isinstance(v, (list, tuple)) and v}
+        if ref not in ex: continue
+        for k, v in ex.items():
+            if k != ref and len(v) == len(ex[ref]): per.setdefault(k, []).append((s, v - ex[ref]))
+    rows = []
+    for k, ds in per.items():
+        iv, over = (t_interval(list(ds[0][1]), level), "images") if len(ds) == 1 else \
+                   (t_interval([float(d.mean()) for _, d in ds], level), "seeds")
+        rows.append({"configuration": k, f"log_px - {ref}": f"{iv.mean:.4g} [{iv.lo:.4g}, {iv.hi:.4g}]", "interval over": over,
+                     "seeds": len(ds), "images": len(ds[0][1]),
+                     "se over images (per seed)": ", ".join(f"{d.std(ddof=1) / math.sqrt(len(d)):.3g}" for _, d in ds)})
+    return pd.DataFrame(rows)
 
 # %% ../nbs/09_report.ipynb #8e0815d2
 CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
@@ -475,7 +500,7 @@ def frontier_figure(by_seed:dict, # {seed: frontier Run}
     fig.suptitle(f"The cost-quality frontier over {df['seed'].nunique()} seed(s)"); fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #2e465ac1
+# %% ../nbs/09_report.ipynb #ca38184f
 def build_report(root:str|Path|None=None, # repository root
                  out:str|Path|None=None, # output notebook (default: report/report.ipynb)
                  runs_dir:str|Path="runs", # run folders
@@ -519,7 +544,12 @@ def build_report(root:str|Path|None=None, # repository root
                 if fig is None: continue
                 buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
                 cells.append(_img_cell(buf.getvalue(), what))
-        df = results_frame(run)
+        pl = paired_log_px(by_seed) if by_seed else pd.DataFrame()
+        if not pl.empty:
+            cells.append(_md("**log p(x) against the VAE, paired over the same test images** (`paired_log_px`: 95% "
+                             "t-interval over seeds of each seed's mean difference, over images with one seed)."))
+            cells.append(_html_cell(table_html(pl, _slug(f"{exp}-paired-{prof}"), "row"), f"{exp} / {prof} / paired log p(x)"))
+        df = results_frame(run).drop(columns=["log_px_examples"], errors="ignore")  # per-image values: in the paired table
         tid = "main-table" if exp == "lpc_vs_baselines" else f"{exp}-table"
         cells.append(_html_cell(table_html(df, _slug(f"{tid}-{prof}"), "method-row" if exp == "lpc_vs_baselines" else "row"), f"{exp} / {prof}"))
         for k in ("summary", "claims"):

@@ -30,6 +30,7 @@ def test_smoke_run_folder(smoke_runs, exp):
         assert (run / "lpc_prior_vs_k.png").exists()
         for r in met["results"]:  # every row measured the same way: AIS log p(x) with its error, chains diagnosed
             assert r["log_px_estimator"] == "ais" and r["log_px_se"] > 0, r
+            assert len(r["log_px_examples"]) == cfg["params"]["ll_examples"], r  # per image, for paired comparisons
             if r["method"] not in ("vae", "iwae"): assert "chain_accept_prob" in r and "flags" in r, r
         ev = met["eval"]
         assert ev["extractor"] == "domain" and ev["n_generated"] > 0 and ev["reference_split"] == "test"
