@@ -39,23 +39,12 @@ def main():
     threads = a.threads_list or sorted({base, 2})
     from lpc_book.data import load_dataset, dev_data_root
     from lpc_book.models import LatentModel, make_decoder, make_encoder, DiscretisedGaussianLikelihood, StandardNormal, count_params
-    from lpc_book.methods import make_method
+    from lpc_book.methods import make_method, decoder_pass_seconds
     from lpc_book.training import Learner
     root = dev_data_root()
     if root is not None and (root / "MNIST" / "raw").exists(): data, src = load_dataset("mnist", root=root, n_train=2048), "mnist"
     else: data, src = torch.rand(2048, 1, 28, 28) * 2 - 1, "random"
     x_batch = data.x_train[:64] if hasattr(data, "x_train") else data[:64]
-    def time_pass(model, full, n=10):
-        "Seconds of one decoder pass at the training batch: with theta's gradient (full) or z's only."
-        x, z, theta = x_batch, torch.randn(64, 16), list(model.parameters())
-        t = time.perf_counter()
-        for _ in range(n):
-            zl = z.detach().requires_grad_()
-            E = model.energy(x, zl).sum()
-            if full: torch.autograd.backward(E, inputs=[zl, *theta])
-            else: torch.autograd.grad(E, zl)
-        model.zero_grad(set_to_none=True)
-        return (time.perf_counter() - t) / n
     def learner(method):
         torch.manual_seed(0)
         dec = make_decoder((1, 28, 28), 16, width=a.width)
@@ -76,11 +65,12 @@ def main():
             l, npar = learner(make()); l.fit(1)  # warm-up
             runs[name] = (l, n, npar, [])
         dec_model, passes = runs["vae"][0].model, {"pass_theta": [], "pass_z": []}
-        for full in (True, False): time_pass(dec_model, full, 3)  # warm-up
+        z_batch = torch.randn(64, 16)
+        time_pass = lambda full: decoder_pass_seconds(dec_model, x_batch, z_batch, theta=full)
         for _ in range(a.repeats):  # interleaved: every configuration (and the two passes) once per repetition
             for name, (l, n, _, ts) in runs.items():
                 t = time.perf_counter(); l.fit(n); ts.append((time.perf_counter() - t) / n)
-            passes["pass_theta"].append(time_pass(dec_model, True)); passes["pass_z"].append(time_pass(dec_model, False))
+            passes["pass_theta"].append(time_pass(True)); passes["pass_z"].append(time_pass(False))
         key = "" if n_threads == base else f"_threads{n_threads}"
         for name, (l, n, npar, ts) in runs.items():
             res["results"][name + key] = summary(ts) | dict(iterations_each=n, decoder_params=npar, threads=n_threads,

@@ -15,8 +15,9 @@ from .samplers import langevin, add_grads, ChainResult, DualAveraging, SAMPLERS,
 from .warmstart import WARM_STARTS, WARMSTART_COST, check_warm_start, warmstart_loss, negative_elbo
 
 # %% auto #0
-__all__ = ['INITS', 'METHODS', 'LPC_DEFAULTS', 'model_device', 'prior_sample', 'theta', 'Method', 'LPC', 'MCPC', 'log_weights',
-           'iwae_bound', 'VAE', 'IWAE', 'MethodSpec', 'register_method', 'make_method', 'method_doc']
+__all__ = ['INITS', 'METHODS', 'LPC_DEFAULTS', 'model_device', 'prior_sample', 'theta', 'Method', 'LPC', 'decoder_pass_seconds',
+           'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE', 'MethodSpec', 'register_method', 'make_method',
+           'method_doc']
 
 # %% ../nbs/04_methods.ipynb #1916b1ed
 def _check_int(name, v, lo=0):
@@ -210,6 +211,33 @@ class LPC(Method):
             raise ValueError("checkpoint has no persistent chains but this method has init='persistent'")
         if self.adapter is not None and sd.get("adapter"): self.adapter.load_state_dict(sd["adapter"])
         self.chains = sd.get("chains")
+
+# %% ../nbs/04_methods.ipynb #6f48af23
+def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy(x, z)`
+                         x:Tensor, # a batch of data, (B, ...)
+                         z:Tensor, # latents for it, (B, d)
+                         theta:bool=True, # with theta's gradient (c_theta) or z's only (c_z)
+                         n:int=10, # timed passes, after one untimed
+                        )->float: # seconds per pass
+    "Wall-clock seconds of one energy forward and backward at `(x, z)`: the cost model's c_theta or c_z."
+    import time
+    params = [p for p in model.parameters() if p.requires_grad]
+    old = [p.grad for p in params]
+    for p in params: p.grad = None  # accumulate as the chain does, into fresh buffers
+    def once():
+        zl = z.detach().requires_grad_()
+        E = model.energy(x, zl).sum()
+        if theta: torch.autograd.backward(E, inputs=[zl, *params])
+        else: torch.autograd.grad(E, zl)
+    sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
+    try:
+        once(); sync()
+        t = time.perf_counter()
+        for _ in range(n): once()
+        sync()
+        return (time.perf_counter() - t) / n
+    finally:
+        for p, o in zip(params, old): p.grad = o  # the caller's gradients untouched
 
 # %% ../nbs/04_methods.ipynb #ae0bf98f
 @dataclass
