@@ -19,7 +19,7 @@ __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 
            'seed_table', 'banded_curves', 'paired_log_px', 'claims_table', 'flow_prior_table', 'table_html',
            'frontier_figure', 'build_report']
 
-# %% ../nbs/09_report.ipynb #1c84ccc2
+# %% ../nbs/09_report.ipynb #cb07c32d
 EXPERIMENT_TITLES = {
     "lpc_vs_baselines": "LPC against the baselines (the paper's main table)",
     "warm_start": "Warm-start objectives",
@@ -122,6 +122,11 @@ def results_frame(run:Run)->pd.DataFrame:
     cols = [c for c in df.columns if c not in COST_COLUMNS] + [c for c in COST_COLUMNS if c in df.columns]
     return df[cols]
 
+def _rows(r)->pd.DataFrame:
+    "`results_frame` without the rows whose status is not ok."
+    df = results_frame(r)
+    return df[df["status"] == "ok"] if "status" in df.columns else df
+
 # %% ../nbs/09_report.ipynb #abdf68b9
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
 KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
@@ -210,7 +215,7 @@ def banded_curves(by_seed:dict, # {seed: Run}
     fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #b300bb50
+# %% ../nbs/09_report.ipynb #05240e97
 def paired_log_px(by_seed:dict, # {seed: Run}
                   ref:str="vae", # the configuration the others are compared with
                   level:float=0.95,
@@ -218,8 +223,7 @@ def paired_log_px(by_seed:dict, # {seed: Run}
     "log p(x) of each configuration minus `ref`'s, image by image (rows with `log_px_examples`); empty without them."
     per = {}  # configuration -> [(seed, per-image differences)]
     for s, r in by_seed.items():
-        df = results_frame(r)
-        if "status" in df.columns: df = df[df["status"] == "ok"]
+        df = _rows(r)
         key = _key(df)
         if key is None or "log_px_examples" not in df.columns: continue
         ex = {k: np.asarray(v, float) for k, v in zip(df[key], df["log_px_examples"]) if isinstance(v, (list, tuple)) and v}
@@ -235,7 +239,7 @@ def paired_log_px(by_seed:dict, # {seed: Run}
                      "se over images (per seed)": ", ".join(f"{d.std(ddof=1) / math.sqrt(len(d)):.3g}" for _, d in ds)})
     return pd.DataFrame(rows)
 
-# %% ../nbs/09_report.ipynb #8e0815d2
+# %% ../nbs/09_report.ipynb #d2656365
 CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
           "LPC matches or beats the VAE on FID (equal seconds)",
           "Fewer SGD iterations to the VAE's quality",
@@ -246,10 +250,6 @@ def _fmt_iv(iv, unit=""):
     return "no seeds" if iv.n == 0 else f"{iv.mean:.3g}{unit}" + (f" [{iv.lo:.3g}, {iv.hi:.3g}]" if iv.n > 1 else " (one seed)")
 
 def _flagged(v)->bool: return isinstance(v, (list, tuple)) and len(v) > 0  # a row's chain flags
-
-def _rows(r)->pd.DataFrame:
-    df = results_frame(r)
-    return df[df["status"] == "ok"] if "status" in df.columns else df
 
 def _claim(name, stat, iv, threshold, side, by_seed, rule, extra=""):
     return dict(claim=name, verdict=verdict(iv, threshold, side), statistic=f"{stat}: {_fmt_iv(iv)}", seeds=iv.n,
