@@ -182,3 +182,6 @@ def _resume(args):
          lambda p: p.add_argument("--renderer", default="auto", choices=("auto", "quarto", "offline")))
 def _site(args):
     build_site(renderer=args.renderer); return 0
+
+# %% ../nbs/10_cli.ipynb #35bec358
+if __name__ == "__main__" and "IPython" not in sys.modules: sys.exit(main())
