@@ -16,8 +16,8 @@ from .stats import t_interval, ratio_interval, paired_difference, verdict, usabl
 # %% auto #0
 __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'FLOW_TASKS', 'runs_frame',
            'profile_label', 'Assembled', 'assemble', 'latest_ok', 'results_frame', 'same_design', 'seed_runs',
-           'seed_table', 'banded_curves', 'paired_log_px', 'claims_table', 'flow_prior_table', 'table_html',
-           'frontier_figure', 'build_report']
+           'seed_table', 'banded_curves', 'paired_log_px', 'paired_fid', 'claims_table', 'flow_prior_table',
+           'table_html', 'frontier_figure', 'build_report']
 
 # %% ../nbs/09_report.ipynb #cb07c32d
 EXPERIMENT_TITLES = {
@@ -237,6 +237,28 @@ def paired_log_px(by_seed:dict, # {seed: Run}
         rows.append({"configuration": k, f"log_px - {ref}": f"{iv.mean:.4g} [{iv.lo:.4g}, {iv.hi:.4g}]", "interval over": over,
                      "seeds": len(ds), "images": len(ds[0][1]),
                      "se over images (per seed)": ", ".join(f"{d.std(ddof=1) / math.sqrt(len(d)):.3g}" for _, d in ds)})
+    return pd.DataFrame(rows)
+
+# %% ../nbs/09_report.ipynb #79d14820
+def paired_fid(by_seed:dict, # {seed: Run}
+               ref:str="vae", # the configuration the others are compared with
+               level:float=0.95,
+              )->pd.DataFrame:
+    "FID of each configuration relative to `ref`'s in the same seed (one ruler), (F - F_ref) / F_ref, over seeds."
+    per = {}  # configuration -> [relative difference per seed]
+    for r in by_seed.values():
+        df = _rows(r)
+        key = _key(df)
+        if key is None or "fid" not in df.columns: continue
+        f = {k: float(v) for k, v in zip(df[key], df["fid"]) if pd.notna(v)}
+        if ref not in f: continue
+        for k, v in f.items():
+            if k != ref: per.setdefault(k, []).append((v - f[ref]) / f[ref])
+    rows = []
+    for k, ds in per.items():
+        iv = t_interval(ds, level)
+        rows.append({"configuration": k, f"(FID - FID {ref}) / FID {ref}": f"{iv.mean:.3g} [{iv.lo:.3g}, {iv.hi:.3g}]", "seeds": iv.n,
+                     "per seed": ", ".join(f"{d:+.3f}" for d in ds)})
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_report.ipynb #d2656365
@@ -500,7 +522,7 @@ def frontier_figure(by_seed:dict, # {seed: frontier Run}
     fig.suptitle(f"The cost-quality frontier over {df['seed'].nunique()} seed(s)"); fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #ca38184f
+# %% ../nbs/09_report.ipynb #7bc04c54
 def build_report(root:str|Path|None=None, # repository root
                  out:str|Path|None=None, # output notebook (default: report/report.ipynb)
                  runs_dir:str|Path="runs", # run folders
@@ -544,6 +566,12 @@ def build_report(root:str|Path|None=None, # repository root
                 if fig is None: continue
                 buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
                 cells.append(_img_cell(buf.getvalue(), what))
+        pf = paired_fid(by_seed) if len(by_seed) > 1 else pd.DataFrame()
+        if not pf.empty:
+            cells.append(_md("**FID against the VAE within each seed** (`paired_fid`: each seed measures its FIDs with its own "
+                             "domain classifier and reference images, so methods are compared within a seed; 95% "
+                             "t-interval over seeds)."))
+            cells.append(_html_cell(table_html(pf, _slug(f"{exp}-paired-fid-{prof}"), "row"), f"{exp} / {prof} / paired FID"))
         pl = paired_log_px(by_seed) if by_seed else pd.DataFrame()
         if not pl.empty:
             cells.append(_md("**log p(x) against the VAE, paired over the same test images** (`paired_log_px`: 95% "
