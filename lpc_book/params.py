@@ -14,9 +14,9 @@ from .warmstart import WARM_STARTS
 
 # %% auto #0
 __all__ = ['DEVICES', 'LIKELIHOODS', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'MCPC_PARAMS', 'BUDGET_PARAMS',
-           'PASSED_THROUGH', 'ParameterError', 'Param', 'register_experiment', 'experiment_schema', 'defaults',
-           'check_common', 'check_flow_params', 'check_budget_params', 'check_convergence_params', 'validate_params',
-           'check_experiment']
+           'PASSED_THROUGH', 'ParameterError', 'Param', 'fid_seed', 'register_experiment', 'experiment_schema',
+           'defaults', 'check_common', 'check_flow_params', 'check_budget_params', 'check_convergence_params',
+           'validate_params', 'check_experiment']
 
 # %% ../nbs/08_params.ipynb #56028af2
 class ParameterError(ValueError):
@@ -72,7 +72,7 @@ class Param:
             if self.max is not None and v > self.max: raise ParameterError(f"parameter {name!r} = {v!r} must be <= {self.max}")
         return v
 
-# %% ../nbs/08_params.ipynb #c2798c42
+# %% ../nbs/08_params.ipynb #5a3e7d44
 DEVICES = ("auto", "cpu", "cuda")
 LIKELIHOODS = ("discretised_gaussian", "gaussian", "bernoulli")
 
@@ -122,6 +122,9 @@ COMMON_PARAMS = {
     # evaluation
     "eval_samples": Param(int, 200, positive=True, help="samples for FID/KID/precision/recall"),
     "fid_extractor": Param(str, "domain", choices=("domain", "inception")),
+    "fid_seed": Param(int, 0, nullable=True, min=0, legacy=None,
+                      help="seed of the FID ruler: the domain classifier and the reference test images, the same for "
+                           "every run and seed (None: the run's seed, as runs before 2026-12-04 did; see `fid_seed`)"),
     "ll_examples": Param(int, 8, positive=True, help="test images for log p(x) (AIS) and reconstruction"),
     "ll_chains": Param(int, 4, min=2, help="AIS chains per test image"),
     "ll_temps": Param(int, 50, positive=True, help="AIS temperatures (lpc_book.likelihood.PROTOCOL: 3,000)"),
@@ -129,6 +132,13 @@ COMMON_PARAMS = {
     "bdmc_examples": Param(int, 4, min=0, help="simulated images for the BDMC gap of the AIS protocol (0: skip)"),
     "out_dir": Param(str, "runs", help="root of the run folders"),
 }
+
+# %% ../nbs/08_params.ipynb #326d522d
+def fid_seed(params:dict, # experiment parameters
+            )->int: # the seed of the domain classifier and of the reference subset
+    "The FID ruler's seed: `params['fid_seed']`, or the run's seed where it is None (runs before 2026-12-04)."
+    s = params.get("fid_seed", 0)
+    return params.get("seed", 0) if s is None else s
 
 # %% ../nbs/08_params.ipynb #40ca16e8
 EXPERIMENTS:dict[str, dict] = {} # name -> {param name: Param}: parameters beyond (or replacing) COMMON_PARAMS

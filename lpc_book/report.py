@@ -522,7 +522,7 @@ def frontier_figure(by_seed:dict, # {seed: frontier Run}
     fig.suptitle(f"The cost-quality frontier over {df['seed'].nunique()} seed(s)"); fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #7bc04c54
+# %% ../nbs/09_report.ipynb #25edfd7d
 def build_report(root:str|Path|None=None, # repository root
                  out:str|Path|None=None, # output notebook (default: report/report.ipynb)
                  runs_dir:str|Path="runs", # run folders
@@ -568,9 +568,9 @@ def build_report(root:str|Path|None=None, # repository root
                 cells.append(_img_cell(buf.getvalue(), what))
         pf = paired_fid(by_seed) if len(by_seed) > 1 else pd.DataFrame()
         if not pf.empty:
-            cells.append(_md("**FID against the VAE within each seed** (`paired_fid`: each seed measures its FIDs with its own "
-                             "domain classifier and reference images, so methods are compared within a seed; 95% "
-                             "t-interval over seeds)."))
+            cells.append(_md("**FID against the VAE within each seed** (`paired_fid`, 95% t-interval over seeds; runs made "
+                             "before `fid_seed` measured each seed with its own domain classifier and reference images, "
+                             "so their methods are compared within a seed)."))
             cells.append(_html_cell(table_html(pf, _slug(f"{exp}-paired-fid-{prof}"), "row"), f"{exp} / {prof} / paired FID"))
         pl = paired_log_px(by_seed) if by_seed else pd.DataFrame()
         if not pl.empty:
