@@ -17,7 +17,7 @@ from .stats import t_interval, ratio_interval, paired_difference, verdict, usabl
 __all__ = ['EXPERIMENT_TITLES', 'COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'FLOW_TASKS', 'runs_frame',
            'profile_label', 'Assembled', 'assemble', 'latest_ok', 'results_frame', 'same_design', 'seed_runs',
            'seed_table', 'banded_curves', 'paired_log_px', 'paired_fid', 'claims_table', 'flow_prior_table',
-           'table_html', 'frontier_figure', 'build_report']
+           'curve_flatness', 'table_html', 'frontier_figure', 'build_report']
 
 # %% ../nbs/09_report.ipynb #cb07c32d
 EXPERIMENT_TITLES = {
@@ -395,6 +395,34 @@ def flow_prior_table(runs:list[Run], # every run (the newest ok run of each seed
                             verdict=verdict(d, 0.0, "below" if lower else "above"), seeds=d.n))
     return pd.DataFrame(out)
 
+# %% ../nbs/09_report.ipynb #6808d8e0
+def curve_flatness(by_seed:dict, # {seed: Run}
+                   x:str="iteration", # the curve's axis: iteration, seconds or decoder_grad_evals
+                   y:str="fid",
+                   tail:float=0.2, # the final fraction of the x range examined
+                   tol:float=0.02, # flat: the change over the tail is within this fraction of the level
+                   level:float=0.95,
+                   skip_prefix:str="sweep_", # configurations left out (the frontier's step-size sweep)
+                  )->pd.DataFrame:
+    "Per configuration: each seed's fitted change over its curve's tail (+- its standard error), their interval, a state."
+    dfs = [c.assign(seed=s) for s, r in by_seed.items() if (c := _curves(r)) is not None]
+    if not dfs: return pd.DataFrame()
+    df = pd.concat(dfs, ignore_index=True)
+    key = _key(df)
+    if key is None or x not in df.columns or y not in df.columns: return pd.DataFrame()
+    out = []
+    for k, g in df[~df[key].astype(str).str.startswith(skip_prefix)].groupby(key, sort=False):
+        per = {s: plateau(gg[x].to_numpy(float), gg[y].to_numpy(float), tail, tol) for s, gg in g.groupby("seed")}
+        iv = t_interval([p["change"] for p in per.values()], level)
+        state = ("flat" if -tol < iv.lo and iv.hi < tol else "falling" if iv.hi < -tol else "rising" if iv.lo > tol
+                 else "undecided")
+        pct = f"{iv.mean:+.1%}" + (f" [{iv.lo:+.1%}, {iv.hi:+.1%}]" if iv.n > 1 else " (one seed)")
+        out.append({key: k, "level (tail median)": _fmt_iv(t_interval([p["level"] for p in per.values()], level)),
+                    f"change over the last {tail:.0%} of {x}": pct,
+                    "per seed (+- se)": ", ".join(f"{p['change']:+.1%} +- {p['change_se']:.1%}" for p in per.values()),
+                    "state": state, "seeds": iv.n})
+    return pd.DataFrame(out)
+
 # %% ../nbs/09_report.ipynb #62b364f2
 def _plt():
     import matplotlib  # a second to import: loaded when figures are drawn, not with every CLI command
@@ -522,7 +550,7 @@ def frontier_figure(by_seed:dict, # {seed: frontier Run}
     fig.suptitle(f"The cost-quality frontier over {df['seed'].nunique()} seed(s)"); fig.tight_layout()
     return fig
 
-# %% ../nbs/09_report.ipynb #25edfd7d
+# %% ../nbs/09_report.ipynb #e8226c12
 def build_report(root:str|Path|None=None, # repository root
                  out:str|Path|None=None, # output notebook (default: report/report.ipynb)
                  runs_dir:str|Path="runs", # run folders
@@ -553,6 +581,12 @@ def build_report(root:str|Path|None=None, # repository root
                 cells.append(_md(f"**The flow prior (Xie et al.): does the learned prior help?** Paired over seeds, flow - "
                                  f"N(0, I), 95% t-interval; held when the flow prior is better in every interval's reach."))
                 cells.append(_html_cell(table_html(ft, f"flow-claims-{prof}", "claim-row"), f"flow prior claims / {prof}"))
+                cf = curve_flatness(seed_runs(runs, "flow_prior", prof))
+                if not cf.empty:
+                    cells.append(_md("**Were the flow prior's FID curves flat where these verdicts were read?** The fitted "
+                                     "change over each seed's last 20% of iterations, +- its standard error from the curve's "
+                                     "own scatter, and a 95% t-interval over seeds (`curve_flatness`)."))
+                    cells.append(_html_cell(table_html(cf, f"flow-curves-{prof}", "row"), f"flow prior curves / {prof}"))
     def section(exp, prof, run, figures=True):
         cells.append(_md(f"### Profile `{prof}`\n{_eval_note(run)}"))
         by_seed = seed_runs(runs, exp, prof)
@@ -566,6 +600,13 @@ def build_report(root:str|Path|None=None, # repository root
                 if fig is None: continue
                 buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
                 cells.append(_img_cell(buf.getvalue(), what))
+            cf = curve_flatness(by_seed, x="seconds") if figures and exp != "flow_prior" else pd.DataFrame()  # the flow
+            # prior's (against iterations) stands under its verdicts, at the top
+            if not cf.empty:
+                cells.append(_md("**Have the curves flattened?** Each seed's fitted change over its curve's last 20% "
+                                 "(+- its standard error from the curve's own scatter), a 95% t-interval over seeds, and "
+                                 "the state under the 2% plateau rule (`curve_flatness`)."))
+                cells.append(_html_cell(table_html(cf, _slug(f"{exp}-flatness-{prof}"), "row"), f"{exp} / {prof} / flatness"))
         pf = paired_fid(by_seed) if len(by_seed) > 1 else pd.DataFrame()
         if not pf.empty:
             cells.append(_md("**FID against the VAE within each seed** (`paired_fid`, 95% t-interval over seeds; runs made "

@@ -84,7 +84,7 @@ def first_crossing(x:Sequence[float], # evaluation points, increasing (seconds, 
     x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
     return Crossing(float(x0 + (x1 - x0) * (y0 - target) / (y0 - y1)), float(x0), float(x1), True)
 
-# %% ../nbs/09_stats.ipynb #6ad062e2
+# %% ../nbs/09_stats.ipynb #4daa0a70
 def plateau(x:Sequence[float], # evaluation points, increasing
             y:Sequence[float], # the curve
             tail:float=0.2, # the final fraction of the x range that is examined
@@ -98,12 +98,15 @@ def plateau(x:Sequence[float], # evaluation points, increasing
     level = float(np.median(y[m]))
     n = int(m.sum())
     if n < 2: return dict(level=level, change=math.nan, flat=False, n_tail=n, tail_start=float(start),
-                          noise=math.nan, level_se=math.nan)
+                          noise=math.nan, level_se=math.nan, change_se=math.nan)
     slope, icpt = np.polyfit(x[m], y[m], 1)
-    change = float(slope * (x[m][-1] - x[m][0]) / abs(level)) if level else math.nan
+    width = x[m][-1] - x[m][0]
+    change = float(slope * width / abs(level)) if level else math.nan
     noise = float(np.sqrt(np.sum((y[m] - (slope * x[m] + icpt)) ** 2) / (n - 2))) if n > 2 else math.nan
+    slope_se = noise / math.sqrt(np.sum((x[m] - x[m].mean()) ** 2))
     return dict(level=level, change=change, flat=bool(abs(change) < tol), n_tail=n, tail_start=float(start),
-                noise=noise, level_se=float(math.sqrt(math.pi / 2) * noise / math.sqrt(n)))
+                noise=noise, level_se=float(math.sqrt(math.pi / 2) * noise / math.sqrt(n)),
+                change_se=float(slope_se * width / abs(level)) if level else math.nan)
 
 # %% ../nbs/09_stats.ipynb #69764593
 def usable_range(etas:Sequence[float], # swept step sizes
