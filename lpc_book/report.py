@@ -261,15 +261,15 @@ def paired_fid(by_seed:dict, # {seed: Run}
                      "per seed": ", ".join(f"{d:+.3f}" for d in ds)})
     return pd.DataFrame(rows)
 
-# %% ../nbs/09_report.ipynb #d2656365
+# %% ../nbs/09_report.ipynb #eebf0690
 CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
           "LPC matches or beats the VAE on FID (equal seconds)",
           "Fewer SGD iterations to the VAE's quality",
           "Preconditioning widens the usable step-size range",
           "Jeffreys is the best warm start")
 
-def _fmt_iv(iv, unit=""):
-    return "no seeds" if iv.n == 0 else f"{iv.mean:.3g}{unit}" + (f" [{iv.lo:.3g}, {iv.hi:.3g}]" if iv.n > 1 else " (one seed)")
+def _fmt_iv(iv, unit="", fmt=".3g"):
+    return "no seeds" if iv.n == 0 else f"{iv.mean:{fmt}}{unit}" + (f" [{iv.lo:{fmt}}, {iv.hi:{fmt}}]" if iv.n > 1 else " (one seed)")
 
 def _flagged(v)->bool: return isinstance(v, (list, tuple)) and len(v) > 0  # a row's chain flags
 
@@ -395,7 +395,7 @@ def flow_prior_table(runs:list[Run], # every run (the newest ok run of each seed
                             verdict=verdict(d, 0.0, "below" if lower else "above"), seeds=d.n))
     return pd.DataFrame(out)
 
-# %% ../nbs/09_report.ipynb #6808d8e0
+# %% ../nbs/09_report.ipynb #96a20d1b
 def curve_flatness(by_seed:dict, # {seed: Run}
                    x:str="iteration", # the curve's axis: iteration, seconds or decoder_grad_evals
                    y:str="fid",
@@ -416,9 +416,8 @@ def curve_flatness(by_seed:dict, # {seed: Run}
         iv = t_interval([p["change"] for p in per.values()], level)
         state = ("flat" if -tol < iv.lo and iv.hi < tol else "falling" if iv.hi < -tol else "rising" if iv.lo > tol
                  else "undecided")
-        pct = f"{iv.mean:+.1%}" + (f" [{iv.lo:+.1%}, {iv.hi:+.1%}]" if iv.n > 1 else " (one seed)")
         out.append({key: k, "level (tail median)": _fmt_iv(t_interval([p["level"] for p in per.values()], level)),
-                    f"change over the last {tail:.0%} of {x}": pct,
+                    f"change over the last {tail:.0%} of {x}": _fmt_iv(iv, fmt="+.1%"),
                     "per seed (+- se)": ", ".join(f"{p['change']:+.1%} +- {p['change_se']:.1%}" for p in per.values()),
                     "state": state, "seeds": iv.n})
     return pd.DataFrame(out)
