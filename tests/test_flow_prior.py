@@ -9,6 +9,8 @@ TASK_COLUMNS = ["fid", "kid_mean",                                   # 1. genera
                 "inpaint_centre_mse", "inpaint_random_mse",          # 3. inpainting
                 "anomaly_auroc", "anomaly_auprc",                    # 4. anomaly detection
                 "recovery_noise_mse", "recovery_occlusion_mse"]      # 5. unsupervised recovery
+DESCENDED = ["recon_mse", "inpaint_centre_mse", "inpaint_random_mse", "anomaly_auroc", "recovery_noise_mse",
+             "recovery_occlusion_mse"]  # the numbers behind a test-time descent: each also at half its steps
 FIGURES = ["task1_generation", "task2_reconstruction", "task3_inpainting_centre", "task3_inpainting_random",
            "task4_anomaly", "task5_recovery_noise", "task5_recovery_occlusion"]
 
@@ -34,6 +36,9 @@ def test_smoke_metrics(smoke_run):
         for k in TASK_COLUMNS:
             assert isinstance(r.get(k), float) and math.isfinite(r[k]), (m, k, r.get(k))
         assert 0 <= r["anomaly_auroc"] <= 1 and 0 < r["anomaly_rate"] < 1
+        assert r["descent_energy_drop"] > 0, (m, r["descent_energy_drop"])  # every test-time descent moved
+        moved = {f"unconverged_{k}" for k in DESCENDED if abs(r[k] - r[f"{k}_half"]) > r[f"{k}_se"]}
+        assert moved == {f for f in r["flags"] if f.startswith("unconverged_")}, (m, r["flags"])  # flagged as the rule says
         assert r["sgd_iterations"] == 40
     assert met["eval"]["extractor"] == "domain" and met["eval"]["reference_split"] == "test"
     assert len(met["claims"]) == 8
