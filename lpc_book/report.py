@@ -365,7 +365,7 @@ def claims_table(runs:list[Run], # every run (the newest ok run of each seed is 
                     runs=", ".join(r.id for r in ws.values())))
     return pd.DataFrame(out)
 
-# %% ../nbs/09_report.ipynb #799b6d8e
+# %% ../nbs/09_report.ipynb #83161884
 FLOW_TASKS = ( # (task, measure, result column, lower is better)
     ("1. generation", "FID", "fid", True), ("2. reconstruction", "test MSE", "recon_mse", True),
     ("3. inpainting, centre", "MSE on the hidden pixels", "inpaint_centre_mse", True),
@@ -390,9 +390,12 @@ def flow_prior_table(runs:list[Run], # every run (the newest ok run of each seed
             if not vals: continue
             fl, nm = zip(*vals)
             d = paired_difference(fl, nm)
+            unsettled = sum(f"unconverged_{col}" in (r.get("flags") if _flagged(r.get("flags")) else ())
+                            for f, n in pairs for r in (f, n))
             out.append(dict(method=m, task=task, measure=measure, flow=_fmt_iv(t_interval(fl)),
                             normal=_fmt_iv(t_interval(nm)), **{"flow - N(0, I)": _fmt_iv(d)},
-                            verdict=verdict(d, 0.0, "below" if lower else "above"), seeds=d.n))
+                            verdict=verdict(d, 0.0, "below" if lower else "above"), seeds=d.n,
+                            unsettled=f"{unsettled} of {2 * len(pairs)}" if unsettled else ""))
     return pd.DataFrame(out)
 
 # %% ../nbs/09_report.ipynb #96a20d1b
