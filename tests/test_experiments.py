@@ -17,6 +17,7 @@ def test_smoke_run_folder(smoke_runs, exp):
     met = json.loads((run / "metrics.json").read_text())
     assert met["status"] == "ok", met.get("error")
     assert met["torch_threads"] >= 1  # the intra-op threads the run trained with
+    assert met["cpu_seconds"] > 1  # the notebook process's CPU time (imports and training at least)
     for k in ("params", "package_version", "git_commit", "seed", "device", "torch_version", "checkpoint_dir"):
         assert k in cfg, k
     assert cfg["params"]["profile"] == "smoke" and cfg["params"]["dataset"] == "digits"
