@@ -188,7 +188,7 @@ def chain_summary(history:list, # the learner's history rows
     out["flags"] = flags
     return out
 
-# %% ../nbs/12_experiment.ipynb #cc71af3a
+# %% ../nbs/12_experiment.ipynb #ec528264
 def evaluate(learner:Learner, # a trained learner
              params:dict, # experiment parameters (eval_samples, fid_extractor, ll_*, bdmc_examples, ...)
              data:ImageData, # its data (test split)
@@ -208,7 +208,7 @@ def evaluate(learner:Learner, # a trained learner
         q = sample_quality(samples, extractor=params.get("fid_extractor", "domain"), dataset=params["dataset"],
                            root=params.get("data_root"), split="test", n_reference=min(n, len(data.u8_test)),
                            metrics=metrics, scale=data.scale, seed=fid_seed(params))
-        out.update({k: q[k] for k in ("fid", "kid_mean", "kid_std", "precision", "recall") if k in q})
+        out.update({k: q[k] for k in ("fid", "fid_se", "kid_mean", "kid_std", "precision", "recall") if k in q})
         out["_eval"] = {k: q.get(k) for k in ("extractor", "note", "weights_sha256", "n_generated", "n_reference",
                                               "reference_split", "dataset", "classifier_test_accuracy") if k in q}
         x = data.batch(torch.arange(min(params["ll_examples"], len(data.u8_test))), "test", dev)
@@ -282,7 +282,7 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
     if errors and len(errors) == len(configs): raise errors[0]
     return rows
 
-# %% ../nbs/12_experiment.ipynb #45529849
+# %% ../nbs/12_experiment.ipynb #acae12f6
 def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train mode
               params:dict, # eval_curve_samples, fid_extractor, fid_seed, dataset, data_root, seed
               data:ImageData, # its test images are the reference
@@ -295,7 +295,8 @@ def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train 
         s = learner.model.sample(n, generator=g).cpu()
         q = sample_quality(s, extractor=params["fid_extractor"], dataset=params["dataset"], root=params.get("data_root"),
                            split="test", n_reference=min(n, len(data.u8_test)), metrics=("fid",), scale=data.scale,
-                           seed=params.get("fid_seed") or 0)  # the curves' ruler was seed 0 before `fid_seed` too
+                           seed=params.get("fid_seed") or 0,  # the curves' ruler was seed 0 before `fid_seed` too
+                           fid_bootstraps=0)  # a curve's error is its scatter about the fitted tail (`plateau`)
     finally: learner.model.train()
     return q["fid"]
 

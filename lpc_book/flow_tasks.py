@@ -79,7 +79,7 @@ def infer(model:LatentModel, # the latent model
         parts.append(Inferred(b.z.detach(), a.z.detach(), a.energy0.detach(), a.energy.detach(), b.energy.detach()))
     return Inferred(*(torch.cat(t) for t in zip(*parts)))
 
-# %% ../nbs/13_flow_tasks.ipynb #8765925d
+# %% ../nbs/13_flow_tasks.ipynb #6a428ae0
 def generation_task(model:LatentModel, # trained model
                     n:int, # number of samples
                     dataset:str, # dataset name (reference images and domain features)
@@ -95,7 +95,7 @@ def generation_task(model:LatentModel, # trained model
     samples = torch.cat([model.sample(min(500, n - i), generator=generator).cpu() for i in range(0, n, 500)])
     q = sample_quality(samples, extractor=extractor, dataset=dataset, root=root, split="test", n_reference=n_reference,
                        metrics=metrics, scale=scale, seed=seed)
-    out = {k: q[k] for k in ("fid", "kid_mean", "kid_std", "precision", "recall") if k in q}
+    out = {k: q[k] for k in ("fid", "fid_se", "kid_mean", "kid_std", "precision", "recall") if k in q}
     out["_eval"] = {k: q.get(k) for k in ("extractor", "note", "weights_sha256", "n_generated", "n_reference",
                                           "reference_split", "dataset", "classifier_test_accuracy") if k in q}
     out["_images"] = {"samples": samples[:32]}

@@ -28,7 +28,7 @@ __all__ = ['INCEPTION_ENV', 'FID_HELPER_SPEC', 'FID_HELPER_SHA256', 'TORCH_FIDEL
            'EXTRACTORS', 'METRICS', 'FIDELITY_KEYS', 'tensor_digest', 'WeightsError', 'fid_helper_weights_file',
            'convert_fid_helper_inception', 'inception_weights', 'register_fused_inception', 'DomainNet',
            'train_domain_classifier', 'domain_classifier', 'DomainFeatureExtractor', 'register_domain_extractor',
-           'sample_quality']
+           'fid_bootstrap_se', 'sample_quality']
 
 # %% ../nbs/06_quality.ipynb #f2c42784
 def _cache(cache:str|Path|None, *parts)->Path:
@@ -352,10 +352,31 @@ def _as_u8(x, scale, what):
     if not torch.isfinite(x).all(): raise ValueError(f"{what} contains non-finite values")
     return to_uint8(x, scale).contiguous()
 
-# %% ../nbs/06_quality.ipynb #358b0b45
+# %% ../nbs/06_quality.ipynb #1fdf90b1
+def fid_bootstrap_se(gen_features:Tensor, # (n, d) features of the generated images
+                     ref_features:Tensor, # (m, d) features of the reference images (held fixed)
+                     n_boot:int=100, # bootstrap resamples
+                     seed:int=0, # resampling seed
+                    )->float:
+    "The bootstrap standard error of FID over the generated images, the reference held fixed."
+    from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric, KEY_METRIC_FID
+    if n_boot < 2: raise ValueError(f"n_boot={n_boot!r}: at least 2 resamples are needed for a standard deviation")
+    g, ref = gen_features.detach().cpu().double(), fid_features_to_statistics(ref_features.detach().cpu().double())
+    idx = torch.randint(0, len(g), (n_boot, len(g)), generator=torch.Generator().manual_seed(seed))
+    fids = [fid_statistics_to_metric(fid_features_to_statistics(g[i]), ref, False)[KEY_METRIC_FID] for i in idx]
+    return float(np.std(fids, ddof=1))
+
+# %% ../nbs/06_quality.ipynb #cb8d28fa
 FIDELITY_KEYS = dict(frechet_inception_distance="fid", kernel_inception_distance_mean="kid_mean",
                      kernel_inception_distance_std="kid_std", precision="precision", recall="recall",
                      f_score="f_score", inception_score_mean="isc_mean", inception_score_std="isc_std")
+
+def _fid_features(kw:dict)->list: # [generated (n, d), reference (m, d)]
+    "The FID layer's features of torch-fidelity's input1 and input2 for its keyword arguments `kw` (input2's from its cache)."
+    from torch_fidelity.utils import create_feature_extractor, extract_featuresdict_from_input_id_cached, resolve_feature_layer_for_metric
+    layer = resolve_feature_layer_for_metric("fid", **kw)
+    fe = create_feature_extractor(kw["feature_extractor"], [layer], **kw)
+    return [extract_featuresdict_from_input_id_cached(i, fe, **kw)[layer] for i in (1, 2)]
 
 def sample_quality(generated:Tensor, # generated images (N, C, H, W): uint8, or float in `scale`
                    reference:Tensor|None=None, # reference images like `generated`; None: `dataset`'s `split`
@@ -377,6 +398,7 @@ def sample_quality(generated:Tensor, # generated images (N, C, H, W): uint8, or 
                    cuda:bool|None=None, # run the extractor on GPU (default: if available)
                    blas_threads:int|None=-1, # numpy BLAS threads for KID/FID maths; -1: 1 for small sets (< 2,000), else no limit
                    verbose:bool=False, # torch-fidelity's progress output
+                   fid_bootstraps:int|None=None, # resamples for `fid_se` (`fid_bootstrap_se`); None: 100 with the domain extractor, 0 (none) with Inception, whose features it would extract again
                   )->dict: # metrics and their provenance
     "FID, KID, precision/recall (and ISC) of `generated` against a reference set, computed by torch-fidelity."
     if extractor not in EXTRACTORS: raise ValueError(f"extractor={extractor!r} is not one of {EXTRACTORS}")
@@ -427,7 +449,9 @@ def sample_quality(generated:Tensor, # generated images (N, C, H, W): uint8, or 
     with warnings.catch_warnings(), threadpool_limits(blas_threads, user_api="blas"):
         warnings.filterwarnings("ignore", message=".*TypedStorage.*")
         res = torch_fidelity.calculate_metrics(**kw)
-    out.update({FIDELITY_KEYS.get(k, k): float(v) for k, v in res.items()})
+        out.update({FIDELITY_KEYS.get(k, k): float(v) for k, v in res.items()})
+        nb = (100 if extractor == "domain" else 0) if fid_bootstraps is None else fid_bootstraps
+        if "fid" in metrics and nb: out["fid_se"] = fid_bootstrap_se(*_fid_features(kw), nb, seed)
     if "kid" in metrics: out["kid_subset_size"] = kss
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out

@@ -29,6 +29,7 @@ def test_smoke_run_folder(smoke_runs, exp):
         from lpc_book.methods import METHODS
         assert {r["method"] for r in met["results"]} == set(METHODS) | {"lpc_prior_k10"}  # the smoke profile's prior_steps
         assert (run / "lpc_prior_vs_k.png").exists()
+        assert all(r["fid_se"] > 0 for r in met["results"] if r["status"] == "ok"), met["results"]  # FID's own error
         for r in met["results"]:  # every row measured the same way: AIS log p(x) with its error, chains diagnosed
             assert r["log_px_estimator"] == "ais" and r["log_px_se"] > 0, r
             assert len(r["log_px_examples"]) == cfg["params"]["ll_examples"], r  # per image, for paired comparisons
