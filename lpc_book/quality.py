@@ -25,10 +25,10 @@ from .io import atomic_write, atomic_write_bytes, atomic_write_json, cache_dir, 
 
 # %% auto #0
 __all__ = ['INCEPTION_ENV', 'FID_HELPER_SPEC', 'FID_HELPER_SHA256', 'TORCH_FIDELITY_PREFIX', 'FUSED_INCEPTION', 'DOMAIN_VERSION',
-           'EXTRACTORS', 'METRICS', 'FIDELITY_KEYS', 'tensor_digest', 'WeightsError', 'fid_helper_weights_file',
-           'convert_fid_helper_inception', 'inception_weights', 'register_fused_inception', 'DomainNet',
-           'train_domain_classifier', 'domain_classifier', 'DomainFeatureExtractor', 'register_domain_extractor',
-           'fid_bootstrap_se', 'sample_quality']
+           'EXTRACTORS', 'METRICS', 'FIDELITY_KEYS', 'ROW_KEYS', 'EVAL_KEYS', 'tensor_digest', 'WeightsError',
+           'fid_helper_weights_file', 'convert_fid_helper_inception', 'inception_weights', 'register_fused_inception',
+           'DomainNet', 'train_domain_classifier', 'domain_classifier', 'DomainFeatureExtractor',
+           'register_domain_extractor', 'fid_bootstrap_se', 'sample_quality']
 
 # %% ../nbs/06_quality.ipynb #f2c42784
 def _cache(cache:str|Path|None, *parts)->Path:
@@ -366,7 +366,7 @@ def fid_bootstrap_se(gen_features:Tensor, # (n, d) features of the generated ima
     fids = [fid_statistics_to_metric(fid_features_to_statistics(g[i]), ref, False)[KEY_METRIC_FID] for i in idx]
     return float(np.std(fids, ddof=1))
 
-# %% ../nbs/06_quality.ipynb #cb8d28fa
+# %% ../nbs/06_quality.ipynb #3f74e718
 FIDELITY_KEYS = dict(frechet_inception_distance="fid", kernel_inception_distance_mean="kid_mean",
                      kernel_inception_distance_std="kid_std", precision="precision", recall="recall",
                      f_score="f_score", inception_score_mean="isc_mean", inception_score_std="isc_std")
@@ -455,3 +455,7 @@ def sample_quality(generated:Tensor, # generated images (N, C, H, W): uint8, or 
     if "kid" in metrics: out["kid_subset_size"] = kss
     out["seconds"] = round(time.perf_counter() - t0, 3)
     return out
+
+ROW_KEYS = ("fid", "fid_se", "kid_mean", "kid_std", "precision", "recall") # what a results row keeps of `sample_quality`
+EVAL_KEYS = ("extractor", "note", "weights_sha256", "n_generated", "n_reference", "reference_split", "dataset",
+             "classifier_test_accuracy") # and what a run's `eval` keeps: the metrics' provenance
