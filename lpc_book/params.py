@@ -166,7 +166,7 @@ def defaults(name:str, # experiment
     pick = lambda p: p.default if not legacy or isinstance(p.legacy, str) and p.legacy == "default" else p.legacy
     return {k: pick(p) for k, p in experiment_schema(name).items()}
 
-# %% ../nbs/08_params.ipynb #61c0f752
+# %% ../nbs/08_params.ipynb #cdce927a
 def check_common(p:dict): # full parameters of an experiment
     "Constraints every experiment has: the dataset is where `data_root` says, and a minibatch fits in the training set."
     try: n = dataset_size(p["dataset"], p.get("data_root"))
@@ -189,13 +189,17 @@ def check_common(p:dict): # full parameters of an experiment
         except (ValueError, TypeError) as e: raise ParameterError(f"method {m!r} with these parameters: {e}") from None
 
 def check_flow_params(p:dict): # full parameters of the flow experiment
-    "The flow prior splits z in halves, so it needs an even `latent_dim`; its methods start without an encoder."
+    """The flow prior splits z in halves, so it needs an even `latent_dim`; its methods start without an encoder; a
+    descent extended until it settles starts at `test_steps`."""
     if "flow" in p["priors"] and p["latent_dim"] % 2:
         raise ParameterError(f"latent_dim={p['latent_dim']}: the flow prior splits z in halves, so latent_dim must be "
                              f"even (or drop 'flow' from priors)")
     enc = [m for m in p["method"] if make_method(m, p).needs_encoder]
     if enc: raise ParameterError(f"parameter 'method' = {p['method']!r}: {enc} need an encoder, which the latent-flow "
                                  f"model has not; use methods that start from the prior (e.g. abp, lpc_prior, mcpc)")
+    if p.get("test_steps_max") is not None and p["test_steps_max"] < p["test_steps"]:
+        raise ParameterError(f"test_steps_max={p['test_steps_max']} is below test_steps={p['test_steps']}: a descent "
+                             f"extended until it settles starts at test_steps (or set test_steps_max to null)")
 
 # %% ../nbs/08_params.ipynb #1112871f
 MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
@@ -269,7 +273,7 @@ register_experiment("frontier", check=check_budget_params,
     baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),
     **BUDGET_PARAMS)
 
-# %% ../nbs/08_params.ipynb #00aee0e4
+# %% ../nbs/08_params.ipynb #fa71baa1
 register_experiment("flow_prior", check=check_flow_params,
     method=Param(str, ["abp"], choices=tuple(METHODS), many=True, help="learning rules without an encoder"),
     priors=Param(str, ["flow", "normal"], choices=("flow", "normal"), many=True, help="the latent prior"),
@@ -285,6 +289,9 @@ register_experiment("flow_prior", check=check_flow_params,
     flow_steps=Param(int, 5, positive=True, help="Glow steps of the flow prior [paper: 5]"),
     flow_hidden=Param(int, 64, positive=True, help="coupling MLP width [paper: 64]"),
     test_steps=Param(int, 40, positive=True, help="noise-free inference steps at test time [paper: 400]"),
+    test_steps_max=Param(int, None, positive=True, nullable=True, help="extend each test-time descent, doubling its "
+                         "test_steps, while its number moves by more than its standard error over the second half, up to "
+                         "this many steps (None: exactly test_steps)"),
     test_examples=Param(int, 100, positive=True, help="test images for the inference tasks"),
     curve_every=Param(int, 20, min=0, help="SGD iterations between the FID evaluations of each main model's training "
                       "curve (0: no curve)"),

@@ -39,6 +39,7 @@ def test_smoke_metrics(smoke_run):
         assert r["descent_energy_drop"] > 0, (m, r["descent_energy_drop"])  # every test-time descent moved
         moved = {f"unconverged_{k}" for k in DESCENDED if abs(r[k] - r[f"{k}_half"]) > r[f"{k}_se"]}
         assert moved == {f for f in r["flags"] if f.startswith("unconverged_")}, (m, r["flags"])  # flagged as the rule says
+        assert all(r[f"{k}_steps"] == 40 for k in DESCENDED), r  # test_steps (the default), never extended without test_steps_max
         assert r["sgd_iterations"] == 40
     assert met["eval"]["extractor"] == "domain" and met["eval"]["reference_split"] == "test"
     assert len(met["claims"]) == 8
