@@ -23,7 +23,7 @@ __all__ = ['CORRUPTIONS', 'pixel_log_prob', 'masked_energy', 'Inferred', 'infer'
            'centre_mask', 'random_mask', 'inpainting_task', 'without_class', 'auroc_se', 'anomaly_task', 'corrupt',
            'recovery_task', 'run_flow_tasks', 'unconverged', 'task_figure']
 
-# %% ../nbs/13_flow_tasks.ipynb #39c52c2d
+# %% ../nbs/13_flow_tasks.ipynb #ceb17196
 def pixel_log_prob(likelihood:nn.Module, # a likelihood of `lpc_book.models`
                    x:Tensor, # data (B, C, H, W)
                    decoder_out:Tensor, # decoder output of the same shape
@@ -51,6 +51,8 @@ class Inferred(NamedTuple):
     energy_half: Tensor # E(z_{K/2})
     energy: Tensor # E(z_K)
     steps: int = 0 # K (more than asked when `infer` extended the descent until it settled)
+    number: tuple|None = None # with `settle`: its (number, standard error) at z_K
+    number_half: float|None = None # and its number at z_{K/2}
     @property
     def energy_drop(self)->float: return (self.energy0 - self.energy).mean().item()  # nats per example
 
@@ -68,7 +70,7 @@ def infer(model:LatentModel, # the latent model
          )->Inferred:
     """Test-time inference of z from (the observed part of) x: K = n_steps noise-free steps from N(0, I), and where it
     was at K/2; with `settle`, K doubles (while 2K <= max_steps) until the second half moved the number by no more than
-    its standard error."""
+    its standard error, and the number is returned with the chain (at K and at K/2)."""
     dev = model_device(model)
     if z0 is None: z0 = torch.randn(len(x), model.latent_dim, generator=generator, device=dev)
     if len(z0) != len(x): raise ValueError(f"z0 has {len(z0)} rows for {len(x)} images")
@@ -85,13 +87,13 @@ def infer(model:LatentModel, # the latent model
     z_half, e0, e_half = descend(z0, n_steps // 2)
     z, _, e = descend(z_half, n_steps - n_steps // 2)
     k, limit = n_steps, max_steps or n_steps
-    if settle is not None and 2 * k <= limit:
-        v_half, (v, se) = settle(z_half, e_half)[0], settle(z, e)
-        while abs(v - v_half) > se and 2 * k <= limit:  # the second half moved it: K more steps (z_K is the new halfway)
-            z_half, e_half, v_half = z, e, v
-            z, _, e = descend(z, k); k *= 2
-            v, se = settle(z, e)
-    return Inferred(z, z_half, e0, e_half, e, k)
+    if settle is None: return Inferred(z, z_half, e0, e_half, e, k)
+    v_half, (v, se) = settle(z_half, e_half)[0], settle(z, e)
+    while abs(v - v_half) > se and 2 * k <= limit:  # the second half moved it: K more steps (z_K is the new halfway)
+        z_half, e_half, v_half = z, e, v
+        z, _, e = descend(z, k); k *= 2
+        v, se = settle(z, e)
+    return Inferred(z, z_half, e0, e_half, e, k, (v, se), v_half)
 
 # %% ../nbs/13_flow_tasks.ipynb #dae92781
 def generation_task(model:LatentModel, # trained model
@@ -114,7 +116,7 @@ def generation_task(model:LatentModel, # trained model
     out["_images"] = {"samples": samples[:32]}
     return out
 
-# %% ../nbs/13_flow_tasks.ipynb #edb60d29
+# %% ../nbs/13_flow_tasks.ipynb #6ffea003
 def _mse_rows(a, b, w=None):
     "Per-image MSE between a and b, over the pixels where w = 1 (all pixels if w is None)."
     d = (a - b).pow(2).flatten(1)
@@ -139,11 +141,11 @@ def reconstruction_task(model:LatentModel, # trained model
     "Test reconstruction MSE after noise-free inference from N(0, I) (and at half the steps)."
     number = lambda z, e: _mean_se(_mse_rows(_decode(model, z), x))
     inf = infer(model, x, n_steps, step_size, generator=generator, batch_size=batch_size, settle=number, max_steps=max_steps)
-    (mse, se), half = number(inf.z, inf.energy), number(inf.z_half, inf.energy_half)[0]
+    (mse, se), half = inf.number, inf.number_half
     return dict(recon_mse=mse, recon_mse_se=se, recon_mse_half=half, steps=inf.steps, energy_drop=inf.energy_drop,
                 _images={"data": x[:16], "reconstruction": _decode(model, inf.z[:16])})
 
-# %% ../nbs/13_flow_tasks.ipynb #6c531b9a
+# %% ../nbs/13_flow_tasks.ipynb #9966a4b8
 def centre_mask(shape:tuple, # image shape (C, H, W)
                 fraction:float=0.5, # side of the hidden square as a fraction of the image side
                )->Tensor: # (1, 1, H, W): 1 observed, 0 hidden
@@ -178,13 +180,13 @@ def inpainting_task(model:LatentModel, # trained model
     number = lambda z, e: _mean_se(_mse_rows(_decode(model, z), x, 1 - mask))
     inf = infer(model, x, n_steps, step_size, mask=mask, generator=generator, batch_size=batch_size, settle=number,
                 max_steps=max_steps)
-    (mse, se), half = number(inf.z, inf.energy), number(inf.z_half, inf.energy_half)[0]
+    (mse, se), half = inf.number, inf.number_half
     observed = torch.where(mask.expand_as(x).bool(), x, torch.full_like(x, fill))
     shown = torch.where(mask.expand_as(x).bool(), x, _decode(model, inf.z))
     return dict(mse_hidden=mse, mse_hidden_se=se, mse_hidden_half=half, steps=inf.steps, energy_drop=inf.energy_drop,
                 _images={"data": x[:16], "observed": observed[:16], "inpainted": shown[:16]})
 
-# %% ../nbs/13_flow_tasks.ipynb #e6975f3f
+# %% ../nbs/13_flow_tasks.ipynb #6a8e34ff
 def without_class(data:ImageData, # a dataset with labels
                   label:int, # the class to remove from the training split
                  )->ImageData:
@@ -217,11 +219,11 @@ def anomaly_task(model:LatentModel, # model trained without the anomalous class
     number = lambda z, e: (float(roc_auc_score(y, e.cpu().numpy())), auroc_se(e.cpu().numpy(), y))  # the score: E(z)
     inf = infer(model, x, n_steps, step_size, generator=generator, batch_size=batch_size, settle=number, max_steps=max_steps)
     s = inf.energy.cpu().numpy()
-    return dict(auroc=float(roc_auc_score(y, s)), auroc_se=auroc_se(s, y), auroc_half=number(inf.z_half, inf.energy_half)[0],
+    return dict(auroc=inf.number[0], auroc_se=inf.number[1], auroc_half=inf.number_half,
                 auprc=float(average_precision_score(y, s)), anomaly_rate=float(y.mean()), steps=inf.steps,
                 energy_drop=inf.energy_drop, _scores=s, _labels=y)
 
-# %% ../nbs/13_flow_tasks.ipynb #5d4f42c8
+# %% ../nbs/13_flow_tasks.ipynb #cc572f41
 CORRUPTIONS = ("noise", "occlusion")
 
 def corrupt(x:Tensor, # clean images (B, C, H, W)
@@ -259,7 +261,7 @@ def recovery_task(model:LatentModel, # trained model
     number = lambda z, e: _mean_se(_mse_rows(_decode(model, z), x))
     inf = infer(model, corrupted, n_steps, step_size, generator=generator, batch_size=batch_size, settle=number,
                 max_steps=max_steps)
-    (mse, se), half = number(inf.z, inf.energy), number(inf.z_half, inf.energy_half)[0]
+    (mse, se), half = inf.number, inf.number_half
     return dict(mse=mse, mse_se=se, mse_half=half, steps=inf.steps, energy_drop=inf.energy_drop,
                 mse_corrupted=_mean_se(_mse_rows(corrupted, x))[0],
                 _images={"data": x[:16], "corrupted": corrupted[:16], "recovered": _decode(model, inf.z[:16])})
