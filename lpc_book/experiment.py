@@ -41,7 +41,7 @@ def begin(name:str, # experiment name
     print(f"run folder: {run.path}")
     return run, run.params
 
-# %% ../nbs/12_experiment.ipynb #c7ae3793
+# %% ../nbs/12_experiment.ipynb #9eaaa604
 def resolve_device(device:str="auto")->torch.device:
     "`auto` -> cuda when available, else cpu; `cuda` without a GPU is an error."
     if device == "auto": return default_device()
@@ -85,7 +85,7 @@ def make_learner(params:dict, data:ImageData, method, model:dict=CONV, seed:int|
     if params.get("lr_decay", 1.0) < 1: cbs.append(ExponentialLR(params["lr_decay"]))
     return Learner(m, method, data, encoder=enc if method.needs_encoder else None, batch_size=params["batch_size"],
                    lr=params["lr"], enc_lr=params["enc_lr"], sigma_lr=params["sigma_lr"], betas=betas,
-                   seed=params.get("seed", 0) if seed is None else seed,
+                   seed=params.get("seed", 0) if seed is None else seed, weight_average=params.get("weight_average", 0.0),
                    device=resolve_device(device or params.get("device", "auto")), progress=progress, callbacks=cbs)
 
 # %% ../nbs/12_experiment.ipynb #5519f1cc
@@ -188,13 +188,16 @@ def chain_summary(history:list, # the learner's history rows
     out["flags"] = flags
     return out
 
-# %% ../nbs/12_experiment.ipynb #f3abdf41
+# %% ../nbs/12_experiment.ipynb #17a54d1a
 def evaluate(learner:Learner, # a trained learner
              params:dict, # experiment parameters (eval_samples, fid_extractor, ll_*, bdmc_examples, ...)
              data:ImageData, # its data (test split)
              metrics:tuple=("fid", "kid", "prc"),
             )->dict:
     "Quality, log-likelihood (AIS, with its error and BDMC gap), reconstruction, chains and cost of a trained configuration."
+    with learner.averaged(): return _evaluate(learner, params, data, metrics)  # (the weights' average, if it has one)
+
+def _evaluate(learner, params, data, metrics):
     model, enc, dev, method = learner.model, learner.encoder, learner.device, learner.method
     model.eval()
     if enc is not None: enc.eval()
@@ -281,17 +284,17 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
     if errors and len(errors) == len(configs): raise errors[0]
     return rows
 
-# %% ../nbs/12_experiment.ipynb #acae12f6
+# %% ../nbs/12_experiment.ipynb #45001b28
 def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train mode
               params:dict, # eval_curve_samples, fid_extractor, fid_seed, dataset, data_root, seed
               data:ImageData, # its test images are the reference
              )->float:
-    "FID of `eval_curve_samples` model samples (the same draws at every call) against as many test images."
+    "FID of `eval_curve_samples` model samples (the same draws at every call; the weights' average if there is one)."
     n = params["eval_curve_samples"]
     learner.model.eval()
     try:
         g = torch.Generator(device=learner.device).manual_seed(params["seed"] + 777)
-        s = learner.model.sample(n, generator=g).cpu()
+        with learner.averaged(): s = learner.model.sample(n, generator=g).cpu()
         q = sample_quality(s, extractor=params["fid_extractor"], dataset=params["dataset"], root=params.get("data_root"),
                            split="test", n_reference=min(n, len(data.u8_test)), metrics=("fid",), scale=data.scale,
                            seed=params.get("fid_seed") or 0,  # the curves' ruler was seed 0 before `fid_seed` too

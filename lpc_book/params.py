@@ -72,7 +72,7 @@ class Param:
             if self.max is not None and v > self.max: raise ParameterError(f"parameter {name!r} = {v!r} must be <= {self.max}")
         return v
 
-# %% ../nbs/08_params.ipynb #5a3e7d44
+# %% ../nbs/08_params.ipynb #34aadec0
 DEVICES = ("auto", "cpu", "cuda")
 LIKELIHOODS = ("discretised_gaussian", "gaussian", "bernoulli")
 
@@ -97,6 +97,8 @@ COMMON_PARAMS = {
     "enc_lr": Param(float, 1e-3, positive=True, help="Adam learning rate of the encoder"),
     "sigma_lr": Param(float, 0.03, positive=True, help="Adam learning rate of the likelihood's log sigma"),
     "adam_beta1": Param(float, 0.9, min=0.0, max=0.999, help="Adam's first-moment rate (every optimiser)"),
+    "weight_average": Param(float, 0.0, min=0.0, max=0.9999, help="decay of the weights' moving average that every "
+                            "evaluation uses (lpc_book.training.Learner.averaged); 0: the trained weights themselves"),
     "seed": Param(int, 0, min=0),
     "device": Param(str, "auto", choices=DEVICES),
     "threads": Param(int, 0, min=0, help="torch intra-op threads of the run (0: as started: one per run under --jobs "

@@ -211,7 +211,7 @@ def _scale_param(model)->nn.Parameter|None:
     p = getattr(getattr(model, "likelihood", None), "log_sigma", None)
     return p if isinstance(p, nn.Parameter) and p.requires_grad else None
 
-# %% ../nbs/05_training.ipynb #242fb5d9
+# %% ../nbs/05_training.ipynb #053d04d3
 class Learner:
     "The one training loop shared by all methods."
     def __init__(self, model:nn.Module, # the latent model (theta): `energy(x, z)`, `prior`/`latent_dim`
@@ -229,12 +229,15 @@ class Learner:
                  callbacks=(), # Callback objects, or functions called at each batch end
                  progress:bool=True, # add a `ProgressBar`
                  drop_last:bool=True, # drop each epoch's incomplete last batch
+                 weight_average:float=0.0, # decay d of the weights' moving average (0: none; see `averaged`)
                 ):
         for k, v in (("batch_size", batch_size), ("seed", seed)):
             if isinstance(v, bool) or not isinstance(v, int) or v < (1 if k == "batch_size" else 0):
                 raise ValueError(f"{k}={v!r} must be a {'positive' if k == 'batch_size' else 'non-negative'} integer")
         _check_positive("lr", lr); _check_positive("enc_lr", enc_lr)
         if sigma_lr is not None: _check_positive("sigma_lr", sigma_lr)
+        if isinstance(weight_average, bool) or not isinstance(weight_average, (int, float)) or not 0 <= weight_average < 1:
+            raise ValueError(f"weight_average={weight_average!r} must be a number in [0, 1) (0: no average)")
         if not callable(getattr(method, "grads", None)):
             raise TypeError(f"method must have grads(x, learner) (see lpc_book.methods.make_method), got {method!r}")
         self.betas, self.enc_betas = tuple(betas), tuple(betas) if enc_betas is None else tuple(enc_betas)
@@ -246,6 +249,7 @@ class Learner:
         if drop_last and batch_size > self.n_examples:
             raise ValueError(f"batch_size={batch_size} exceeds the {self.n_examples} examples (with drop_last=True)")
         self.batch_size, self.lr, self.enc_lr, self.sigma_lr, self.seed, self.drop_last = batch_size, lr, enc_lr, sigma_lr, seed, drop_last
+        self.weight_average, self.average = float(weight_average), None  # the average: {module name: state}, after step 1
         s_order, s_gen = np.random.SeedSequence(seed).generate_state(2)
         self.order_generator = torch.Generator().manual_seed(int(s_order))
         self.generator = torch.Generator(device=self.device).manual_seed(int(s_gen))
@@ -330,7 +334,36 @@ class Learner:
         self.opt.step()
         if self.enc_opt is not None: self.enc_opt.step()
         if hasattr(self.method, "update"): self.method.update(logs)
+        if self.weight_average: self._update_average()
         self._record(logs)
+
+    # ---- the weights' moving average
+    def _modules(self)->dict:
+        return {"model": self.model} | ({"encoder": self.encoder} if self.encoder is not None else {})
+
+    @torch.no_grad()
+    def _update_average(self):
+        "theta_bar <- d_n theta_bar + (1 - d_n) theta, d_n = min(d, (1 + n) / (10 + n)) after n earlier updates."
+        if self.average is None:
+            self.average = {k: {n: v.detach().clone() for n, v in m.state_dict().items()} for k, m in self._modules().items()}
+            return
+        d = min(self.weight_average, (1 + self.iteration) / (10 + self.iteration))
+        for k, m in self._modules().items():
+            avg = self.average[k]
+            for n, v in m.state_dict().items():
+                if v.is_floating_point(): avg[n].lerp_(v, 1 - d)
+                else: avg[n].copy_(v)  # counters (e.g. batch norm's) as they are
+
+    @contextmanager
+    def averaged(self):
+        "Context manager: inside, the model and encoder hold the averaged weights (as they are without `weight_average`)."
+        if self.average is None: yield self; return
+        mods = self._modules()
+        live = {k: {n: v.detach().clone() for n, v in m.state_dict().items()} for k, m in mods.items()}
+        for k, m in mods.items(): m.load_state_dict(self.average[k])
+        try: yield self
+        finally:
+            for k, m in mods.items(): m.load_state_dict(live[k])
 
     def _record(self, logs:dict):
         self.iteration += 1
@@ -374,7 +407,7 @@ class Learner:
         "The learner's settings and the method's parameters, for run configs."
         return dict(batch_size=self.batch_size, lr=self.lr, enc_lr=self.enc_lr, sigma_lr=self.sigma_lr,
                     betas=list(self.betas), enc_betas=list(self.enc_betas), seed=self.seed, device=str(self.device),
-                    drop_last=self.drop_last,
+                    drop_last=self.drop_last, weight_average=self.weight_average,
                     method=self.method.config() if hasattr(self.method, "config") else repr(self.method))
 
     # ---- checkpoints
@@ -387,7 +420,7 @@ class Learner:
                 "iteration": self.iteration, "epoch": self.epoch, "perm": self._perm, "pos": self._pos,
                 "order_generator": self.order_generator.get_state(), "generator": self.generator.get_state(),
                 "rng": _rng_state(), "method": self.method.state_dict() if hasattr(self.method, "state_dict") else {},
-                "cost": dict(self.cost), "history": list(self.history), "extra": self.extra}
+                "cost": dict(self.cost), "history": list(self.history), "extra": self.extra, "average": self.average}
 
     def load_state_dict(self, sd:dict)->Learner:
         "Restore a `state_dict()`; the learner must have been built with the same model/method/data shapes."
@@ -407,6 +440,8 @@ class Learner:
         if hasattr(self.method, "load_state_dict"): self.method.load_state_dict(sd["method"])
         self.cost, self.history = {"processes": 1, **sd["cost"]}, list(sd["history"])
         self.extra = dict(sd.get("extra", {}))
+        avg = sd.get("average") if self.weight_average else None  # (an older checkpoint has none: the average restarts)
+        self.average = None if avg is None else {k: {n: v.to(self.device) for n, v in st.items()} for k, st in avg.items()}
         self.last = self.history[-1] if self.history else None
         return self
 
