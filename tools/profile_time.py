@@ -14,7 +14,7 @@ at a time, one core each.
 import argparse, json, sys
 from datetime import datetime
 from lpc_book.runs import list_runs, profile_entries
-from lpc_book.report import seed_runs, _parts
+from lpc_book.report import seed_runs
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--profile", default="cpu")
@@ -38,8 +38,8 @@ for exp in [e for e, _ in profile_entries(a.profile)] + a.extra:
     if not by: print(f"{exp:18s} no ok runs of profile {a.profile!r} in {a.runs}"); continue
     per = {}
     for s, r in by.items():
-        m = [minutes(p) for p in _parts(r)]
-        per[s] = (sum(x for x, _ in m), "".join(sorted({c for _, k in m for c in k})), [p.id for p in _parts(r)])
+        m = [minutes(p) for p in getattr(r, "parts", [r])]
+        per[s] = (sum(x for x, _ in m), "".join(sorted({c for _, k in m for c in k})), [p.id for p in getattr(r, "parts", [r])])
     mins = [v[0] for v in per.values()]
     lo, hi = lo + min(mins), hi + max(mins)
     shown = ", ".join(f"seed {s} {v[0]:.0f}{v[1]}" for s, v in per.items())
