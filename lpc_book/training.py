@@ -211,7 +211,7 @@ def _scale_param(model)->nn.Parameter|None:
     p = getattr(getattr(model, "likelihood", None), "log_sigma", None)
     return p if isinstance(p, nn.Parameter) and p.requires_grad else None
 
-# %% ../nbs/05_training.ipynb #053d04d3
+# %% ../nbs/05_training.ipynb #168c5b0a
 class Learner:
     "The one training loop shared by all methods."
     def __init__(self, model:nn.Module, # the latent model (theta): `energy(x, z)`, `prior`/`latent_dim`
@@ -341,12 +341,14 @@ class Learner:
     def _modules(self)->dict:
         return {"model": self.model} | ({"encoder": self.encoder} if self.encoder is not None else {})
 
+    def _weights(self)->dict:
+        "A copy of the modules' states: {module name: state}."
+        return {k: {n: v.detach().clone() for n, v in m.state_dict().items()} for k, m in self._modules().items()}
+
     @torch.no_grad()
     def _update_average(self):
         "theta_bar <- d_n theta_bar + (1 - d_n) theta, d_n = min(d, (1 + n) / (10 + n)) after n earlier updates."
-        if self.average is None:
-            self.average = {k: {n: v.detach().clone() for n, v in m.state_dict().items()} for k, m in self._modules().items()}
-            return
+        if self.average is None: self.average = self._weights(); return
         d = min(self.weight_average, (1 + self.iteration) / (10 + self.iteration))
         for k, m in self._modules().items():
             avg = self.average[k]
@@ -358,8 +360,7 @@ class Learner:
     def averaged(self):
         "Context manager: inside, the model and encoder hold the averaged weights (as they are without `weight_average`)."
         if self.average is None: yield self; return
-        mods = self._modules()
-        live = {k: {n: v.detach().clone() for n, v in m.state_dict().items()} for k, m in mods.items()}
+        mods, live = self._modules(), self._weights()
         for k, m in mods.items(): m.load_state_dict(self.average[k])
         try: yield self
         finally:

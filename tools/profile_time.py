@@ -38,8 +38,9 @@ for exp in [e for e, _ in profile_entries(a.profile)] + a.extra:
     if not by: print(f"{exp:18s} no ok runs of profile {a.profile!r} in {a.runs}"); continue
     per = {}
     for s, r in by.items():
-        m = [minutes(p) for p in getattr(r, "parts", [r])]
-        per[s] = (sum(x for x, _ in m), "".join(sorted({c for _, k in m for c in k})), [p.id for p in getattr(r, "parts", [r])])
+        parts = getattr(r, "parts", [r])  # an assembled table's runs, or the run
+        m = [minutes(p) for p in parts]
+        per[s] = (sum(x for x, _ in m), "".join(sorted({c for _, k in m for c in k})), [p.id for p in parts])
     mins = [v[0] for v in per.values()]
     lo, hi = lo + min(mins), hi + max(mins)
     shown = ", ".join(f"seed {s} {v[0]:.0f}{v[1]}" for s, v in per.items())
