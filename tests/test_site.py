@@ -77,10 +77,10 @@ def test_offline_maths_is_typeset(site, browser):
     pages = json.loads((out / "pages.json").read_text())["pages"]
     page = next(p for p in pages if p["source"] == "nbs/00_data.ipynb")
     browser.goto(base + page["html"])
-    import time
-    for _ in range(100):
-        if browser.eval("document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length") > 0: break
-        time.sleep(0.1)
+    # wait on MathJax's own End hook (up to 60 s), not a fixed 10 s poll: on a loaded 2-core CI machine the poll
+    # ran out before MathJax had typeset the page (a clean-clone CI simulation of d9d9007)
+    n = browser.eval(MATHJAX_DONE)
+    assert n is not None and n > 0, f"MathJax missing, stuck or typeset nothing: {n}"
     assert browser.eval("document.querySelectorAll('.MathJax, .MathJax_Display, mjx-container').length") > 0
     time.sleep(1)
     # the site's configuration was read before MathJax started (it falls back to TeX fonts, which the site lacks)
