@@ -9,23 +9,45 @@ from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['CACHE_ENV', 'ERROR_FIELDS', 'atomic_write', 'atomic_write_bytes', 'atomic_write_json', 'atomic_savefig', 'cache_dir',
-           'sha256_file', 'error_record']
+__all__ = ['KEEP_PREVIOUS', 'CACHE_ENV', 'ERROR_FIELDS', 'previous_path', 'atomic_write', 'atomic_write_bytes',
+           'atomic_write_json', 'atomic_savefig', 'cache_dir', 'sha256_file', 'error_record']
 
 # %% ../nbs/00_io.ipynb #836cd98c
+KEEP_PREVIOUS = (".pt",) # destinations whose content before a write is kept as `<name>.prev<suffix>` (checkpoints)
+
 def _umask():
     m = os.umask(0); os.umask(m); return m
 
+def previous_path(path:str|Path)->Path:
+    "Where `atomic_write` keeps a file's previous version: `lpc.pt` -> `lpc.prev.pt`."
+    path = Path(path)
+    return path.with_name(f"{path.stem}.prev{path.suffix}")
+
+def _keep_previous(path:Path):
+    "Make `previous_path(path)` the current `path` (a hard link, else a copy), atomically."
+    prev = previous_path(path)
+    tmp = prev.with_name(f".{prev.name}.{os.getpid()}.tmp")
+    try:
+        try: os.link(path, tmp)
+        except OSError:  # a file system without hard links
+            import shutil; shutil.copy2(path, tmp)
+        os.replace(tmp, prev)
+    finally:
+        if os.path.exists(tmp): os.unlink(tmp)
+
 def atomic_write(path:str|Path, # destination
                  write:Callable[[str], None], # writes the content into the temporary file it is given
+                 keep_previous:bool|None=None, # keep the current content as `previous_path(path)` (None: for `KEEP_PREVIOUS` suffixes)
                 )->Path:
     "Call `write(tmp)` on a temporary file beside `path`, fsync it, and rename it onto `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    keep = path.suffix in KEEP_PREVIOUS if keep_previous is None else keep_previous
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent); os.close(fd)
     try:
         write(tmp)
         with open(tmp, "rb+") as f: os.fsync(f.fileno())
         os.chmod(tmp, 0o644 & ~_umask())
+        if keep and path.exists(): _keep_previous(path)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.unlink(tmp)
