@@ -32,7 +32,7 @@ class Param:
     max: float|None = None # inclusive upper bound for numbers
     positive: bool = False # strictly greater than 0
     nullable: bool = False # None allowed
-    many: bool = False # a list of values, each checked (e.g. several methods); a single value is accepted too
+    many: bool = False # a list of distinct values, each checked (e.g. several methods); a single value is accepted too
     empty: bool = False # with many: an empty list is allowed (an optional sweep)
     help: str = ""
     legacy: object = "default" # how runs made before the parameter existed behaved ("default": as its default)
@@ -44,7 +44,13 @@ class Param:
         if self.many:
             vals = value if isinstance(value, (list, tuple)) else [value]
             if not vals and not self.empty: raise ParameterError(f"parameter {name!r} is an empty list; expected one or more of {self._what()}")
-            return [self._one(name, v) for v in vals]
+            out = [self._one(name, v) for v in vals]
+            dup = [v for i, v in enumerate(out) if v in out[:i]]
+            if dup:
+                raise ParameterError(f"parameter {name!r} = {value!r} lists {dup[0]!r} twice: each value is a configuration "
+                                     f"of its own, trained once (a repeat would train again and overwrite its figures "
+                                     f"and checkpoint); give each value once")
+            return out
         return self._one(name, value)
 
     def _what(self):
