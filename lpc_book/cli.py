@@ -9,7 +9,8 @@ from pathlib import Path
 import lpc_book
 from . import jobs as J
 from .params import ParameterError
-from .runs import run_experiment, profile_params, parse_value, list_runs, Run
+from .runs import (run_experiment, profile_params, parse_value, list_runs, project_root, preflight, resume_plan,
+                           apply_resume_plan, lock_state, Run, RunLock, RunLockedError)
 from .site import build_site
 
 # %% auto #0
@@ -98,7 +99,7 @@ def _slurm_options(args)->dict:
 
 def _report(run):
     print(J.run_line(run), flush=True)
-    return 0 if run.status == "ok" else 1
+    return 0 if run.outcome == "ok" else 1  # (partial: some configurations failed)
 
 def _submit(runs, slurm, root, args):
     "Submit queued runs to Slurm; print their jobs; with --wait, block until they end."
@@ -110,7 +111,7 @@ def _submit(runs, slurm, root, args):
         print(f"{r.experiment}/{r.id}: Slurm job {job['job_id']} (log {job['log']})")
     if not args.wait:
         print("submitted; follow them with `lpc-book list`", flush=True); return 0
-    try: return int(any(t.status != "ok" for t in J.wait_runs(runs)))
+    try: return int(any(t.outcome != "ok" for t in J.wait_runs(runs)))
     except KeyboardInterrupt:
         print("stopped waiting; the jobs go on (lpc-book list shows them)", file=sys.stderr); return 130
 
@@ -124,7 +125,7 @@ def _run(args):
         if slurm.get("gpus_per_task") and "nproc" not in overrides: overrides["nproc"] = slurm["gpus_per_task"]
         if args.jobs is not None and args.jobs < 1: raise ParameterError(f"--jobs {args.jobs}: expected an integer >= 1")
         seeds = J.parse_seeds(args.seeds) if args.seeds else None
-        plan = J.plan_runs(args.experiment, args.profile, overrides, seeds, root)
+        plan = J.plan_runs(args.experiment, args.profile, overrides, seeds, root, args.launcher)  # and each preflighted
         if args.launcher == "slurm":  # Slurm's own answer, before any folder exists
             J.check_slurm(slurm, {profile_params(n, args.profile, o, root).get("nproc", 1) for n, o in plan})
     except ParameterError as e:
@@ -133,7 +134,7 @@ def _run(args):
         return _submit([J.queue_run(n, args.profile, o, root, "slurm") for n, o in plan], slurm, root, args)
     if (args.jobs or 1) > 1:
         runs = J.run_local([J.queue_run(n, args.profile, o, root) for n, o in plan], args.jobs, root)
-        return int(any(r.status != "ok" for r in runs))
+        return int(any(r.outcome != "ok" for r in runs))
     code = 0
     for n, o in plan:
         print(f"== {n} (profile {args.profile}{', ' + str(o) if o else ''})", flush=True)
@@ -146,36 +147,69 @@ def _add_list_args(p):
     p.add_argument("--root", default=None, metavar="PATH",
                    help="the book's folder (default: $LPC_BOOK_ROOT, else the clone around the current folder)")
 
-@command("list", "list runs: status (queued, running, ok, failed, interrupted), Slurm job and state, progress, log",
-         _add_list_args)
+@command("list", "list runs: status (queued, running, ok, partial, failed, interrupted, damaged), Slurm job and state, "
+         "progress, log", _add_list_args)
 def _list(args):
     out, root = Path(args.out_dir), args.root or os.environ.get("LPC_BOOK_ROOT")
-    print(J.jobs_table(list_runs(J.book_root(root) / out if root and not out.is_absolute() else out, args.experiment)))
+    try: base = out if out.is_absolute() else (J.book_root(root) if root else project_root()) / out
+    except ParameterError as e:
+        print(f"lpc-book list: {e}", file=sys.stderr); return 2
+    if not base.is_dir():
+        print(f"lpc-book list: no run folders at {base}: {'not a folder' if base.exists() else 'no such folder'} "
+              f"(--out-dir {args.out_dir})", file=sys.stderr); return 2
+    print(J.jobs_table(list_runs(base, args.experiment, damaged=True)))
     return 0
 
 def _add_resume_args(p):
     p.add_argument("run_dir")
+    p.add_argument("--restart", action="store_true", help="train again from iteration 0 what has no good checkpoint "
+                   "(checkpoints missing from the cache, or damaged with no good previous one); without it resume refuses")
+    p.add_argument("--force", action="store_true", help="resume a run recorded as running or queued whose process cannot "
+                   "be checked from here (no file locks, or its Slurm job's state is unknown); a lock that a live "
+                   "process holds is never overridden")
     p.add_argument("--no-progress", action="store_true")
     _add_launch_args(p)
 
-@command("resume", "continue an interrupted or failed run from its last checkpoint (here, or as a Slurm job)",
-         _add_resume_args)
+@command("resume", "continue an interrupted or failed run from its last checkpoints (here, or as a Slurm job), "
+         "saying from which", _add_resume_args)
 def _resume(args):
+    lock = None
     try:
         root = J.book_root(args.root)
+        if not Path(args.run_dir).is_dir(): raise ParameterError(f"{args.run_dir} is not a folder")
         (run,) = J.track([args.run_dir])
-        if not run.config: raise ParameterError(f"{args.run_dir} is not a run folder (no config.json)")
-        if run.status in ("ok", "running", "queued"):
-            job = f" (Slurm job {run.job_id}: {run.scheduler_state})" if run.scheduler_state else ""
-            raise ParameterError(f"{args.run_dir} is {run.status}{job}; nothing to resume")
+        status = run.outcome  # (before this process takes the lock)
+        if run.damage is not None: raise ParameterError(f"{args.run_dir} is damaged: {run.damage}")
+        if status in ("ok", "partial"):
+            failed = f" (failed rows: {', '.join(run.failed_rows)})" if status == "partial" else ""
+            raise ParameterError(f"{args.run_dir} is {status}{failed}; nothing to resume")
+        if lock_state(run.path) == "unknown" and not args.force:
+            raise ParameterError(f"{args.run_dir}: its lock cannot be checked here (no file locks on this file system), so "
+                                 f"whether another process executes the run cannot be decided; if none does, give --force")
+        try: lock = RunLock(run.path).acquire()
+        except RunLockedError as e: raise ParameterError(f"{e}; nothing to resume") from None
+        if status in ("running", "queued") and not args.force:
+            job = f" (Slurm job {run.job_id}: {run.scheduler_state or 'state unknown: Slurm does not answer here'})" if run.job_id else ""
+            raise ParameterError(f"{args.run_dir} is {status}{job}; if you know that no process executes it, give --force")
         slurm = _slurm_options(args)
-        if args.launcher == "slurm": J.check_slurm(slurm, [run.config["params"].get("nproc", 1)])
+        if args.launcher == "slurm": J.check_slurm(slurm, [run.params.get("nproc", 1)])
+        preflight(run.experiment, run.params, root, args.launcher, out_dir=False)
+        plan = resume_plan(run)
+        print(f"lpc-book resume: {run.experiment}/{run.id} ({status})", flush=True)
+        for line in plan.lines: print(f"  {line}", flush=True)
+        apply_resume_plan(plan, restart=args.restart)
     except ParameterError as e:
+        if lock is not None: lock.release()
         print(f"lpc-book resume: {e}", file=sys.stderr); return 2
-    J.update_launcher(run, kind=args.launcher, root=str(root), job_id=None, log=None)
-    if args.launcher == "slurm":
-        return _submit([run.set_status("queued", error=None)], slurm, root, args)
-    return _report(J.run_queued(run.path, root, progress=not args.no_progress))
+    try:
+        J.update_launcher(run, kind=args.launcher, root=str(root), job_id=None, log=None)
+        if args.launcher == "slurm":
+            run.set_status("queued", error=None)
+            if lock is not None: lock.release()  # the job takes it on its node
+            return _submit([run], slurm, root, args)
+        return _report(J.run_queued(run.path, root, progress=not args.no_progress, lock=lock))
+    finally:
+        if lock is not None: lock.release()
 
 # %% ../nbs/10_cli.ipynb #7a7a6375
 @command("site", "build the website into _site/ (Quarto if installed, else offline with nbconvert)",

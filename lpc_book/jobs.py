@@ -11,8 +11,8 @@ from submitit.helpers import Checkpointable
 from submitit.slurm.slurm import SlurmInfoWatcher
 from .io import atomic_write_json, cache_dir
 from .params import ParameterError
-from .runs import (Run, run_experiment, new_run_dir, profile_entries, profile_params, project_root, runs_table,
-                           pid_alive, progress_text)
+from .runs import (Run, run_experiment, create_run, preflight, profile_entries, profile_params, project_root,
+                           runs_table, pid_alive, progress_text, RunLock, lock_state, LOCK_FD_ENV)
 
 # %% auto #0
 __all__ = ['PENDING_STATES', 'RUNNING_STATES', 'PREEMPT_SIGNAL', 'SIGNAL_DELAY_S', 'BookNotFoundError', 'book_root',
@@ -51,15 +51,16 @@ def plan_runs(experiment:str, # an experiment name, or "all" for the profile's l
               overrides:dict|None=None, # parameters set on the command line
               seeds:list[int]|None=None, # one run per seed (None: the profile's seed)
               root:str|Path|None=None, # the book's folder
+              launcher:str="local", # who will execute them (a Slurm job's node has its own device: not checked here)
              )->list[tuple[str, dict]]: # (experiment, overrides) per run, in order
-    "Every run of a command, each parameter set checked before anything is created."
+    "Every run of a command, each parameter set checked (and `preflight`ed on this machine) before anything is created."
     overrides = dict(overrides or {})
     if seeds and "seed" in overrides:
         raise ParameterError("give the seeds either with --seeds or with -p seed, not both")
     entries = profile_entries(profile, root) if experiment == "all" else [(experiment, {})]
     plan = [(name, {**o, **overrides, **({} if s is None else {"seed": s})})
             for name, o in entries for s in (seeds or [None])]
-    for name, o in plan: profile_params(name, profile, o, root)
+    for name, o in plan: preflight(name, profile_params(name, profile, o, root), root, launcher)
     return plan
 
 # %% ../nbs/15_jobs.ipynb #2ff00cac
@@ -69,13 +70,13 @@ def queue_run(experiment:str, # experiment name
               root:str|Path|None=None, # the book's folder
               launcher:str="local", # who will execute it: local or slurm
              )->Run:
-    "Create a run folder with its config.json and `\"status\": \"queued\"`, for a launcher to execute."
+    "Create a run folder with its config.json and `\"status\": \"queued\"`, for a launcher to execute (locked by this process if local)."
     root = book_root(root)
     params = profile_params(experiment, profile, overrides, root)
+    preflight(experiment, params, root, launcher)
     out = Path(params.get("out_dir", "runs"))
-    run = Run(new_run_dir(experiment, out if out.is_absolute() else root / out))
-    run.write_config(params, launcher={"kind": launcher, "root": str(root)})
-    return run.set_status("queued", error=None)
+    return create_run(experiment, params, out if out.is_absolute() else root / out, root, status="queued",
+                      lock=launcher == "local", launcher={"kind": launcher, "root": str(root)})
 
 def update_launcher(run:Run, # a queued run
                     **info, # e.g. job_id, log
@@ -88,9 +89,10 @@ def update_launcher(run:Run, # a queued run
 def run_queued(run_dir:str|Path, # a queued, interrupted or failed run folder
                root:str|Path|None=None, # the book's folder
                progress:bool=False, # papermill's progress bar
+               lock:RunLock|None=None, # the run's lock, if the caller holds it already
               )->Run:
     "Execute a run folder with `run_experiment(run_dir=...)`: a fresh run starts, an interrupted one resumes."
-    return run_experiment(Run(run_dir).experiment, run_dir=Path(run_dir), progress=progress, root=root)
+    return run_experiment(Path(run_dir).parent.name, run_dir=Path(run_dir), progress=progress, root=root, lock=lock)
 
 # %% ../nbs/15_jobs.ipynb #23a2fcf4
 #| export
@@ -141,10 +143,7 @@ class TrackedRun(Run):
         s = super().status
         if s not in ("queued", "running", "interrupted"): return s
         st = self.scheduler_state
-        if st is None:  # no job (yet): a queued run whose launcher process has died will never start
-            here = self.metrics.get("host") == socket.gethostname()
-            gone = s == "queued" and self.job_id is None and here and not pid_alive(self.metrics.get("pid", -1))
-            return "interrupted" if gone else s
+        if st is None: return s  # no scheduler to ask: the run's lock has told (`Run.status`)
         if st in PENDING_STATES: return "queued"
         if st == "COMPLETING": return "running" if s == "running" else "interrupted"  # the job is ending
         if st in RUNNING_STATES: return "running"
@@ -180,15 +179,18 @@ def jobs_table(runs:list, # Run objects or folders
 
 # %% ../nbs/15_jobs.ipynb #9487fa50
 def run_line(run:Run)->str:
-    "`experiment/run-id: status`, with the error when there is one."
-    err = run.metrics.get("error") or {}
-    return f"{run.experiment}/{run.id}: {run.status}" + (f" ({err.get('type')}: {err.get('message')})" if err else "")
+    "`experiment/run-id: status`, with the error (the damage, the failed rows) when there is one."
+    s, err = run.outcome, run.metrics.get("error") or {}
+    note = (str(run.damage) if s == "damaged" else f"failed rows: {', '.join(run.failed_rows)}" if s == "partial"
+            else f"{err.get('type')}: {err.get('message')}" if err else "")
+    return f"{run.experiment}/{run.id}: {s}" + (f" ({note})" if note else "")
 
 def summary(runs:list[Run])->str:
-    "How many runs are pending, running, done and failed (and interrupted, if any)."
-    n = {s: sum(r.status == s for r in runs) for s in ("queued", "running", "ok", "failed", "interrupted")}
+    "How many runs are pending, running, done and failed (and partial, interrupted or damaged, if any)."
+    st = [r.outcome for r in runs]
+    n = {s: st.count(s) for s in ("queued", "running", "ok", "failed", "partial", "interrupted", "damaged")}
     return (f"{n['queued']} pending, {n['running']} running, {n['ok']} done, {n['failed']} failed"
-            + (f", {n['interrupted']} interrupted" if n["interrupted"] else ""))
+            + "".join(f", {n[s]} {s}" for s in ("partial", "interrupted", "damaged") if n[s]))
 
 def progress_lines(runs:list[TrackedRun])->list[str]:
     "One line per running run with its progress, then the summary."
@@ -239,8 +241,11 @@ def run_local(runs:list[Run], # queued runs (see `queue_run`)
               interval:float=1.0, # seconds between refreshes of the live lines
               live:LiveLines|None=None,
              )->list[Run]: # the runs, ended
-    "Execute queued runs side by side, `jobs` at a time, each in its own process, with live progress lines."
+    """Execute queued runs side by side, `jobs` at a time, each in its own process, with live progress lines. This
+    process holds each waiting run's lock and hands it to the run's worker (an inherited descriptor), so that a run
+    is never without its holder: `lpc-book list` tells waiting from abandoned, and no `resume` slips in between."""
     root, live = book_root(root), live or LiveLines()
+    locks = {r.path: getattr(r, "_lock", None) or RunLock(r.path).acquire() for r in runs}
     todo, active = list(runs), {}
     try:
         while todo or active:
@@ -248,19 +253,26 @@ def run_local(runs:list[Run], # queued runs (see `queue_run`)
                 run = todo.pop(0)
                 log = log_dir("local") / run.experiment / f"{run.id}.log"; log.parent.mkdir(parents=True, exist_ok=True)
                 update_launcher(run, log=str(log))
+                lock = locks.pop(run.path)
+                fds = () if lock.fd is None else (lock.fd,)  # (none where the file system has no locks)
                 with open(log, "ab") as f:
                     active[subprocess.Popen([sys.executable, "-c", _WORKER, str(run.path), str(root)], cwd=root,
-                                            env=worker_env(root), stdout=f, stderr=subprocess.STDOUT)] = run
+                                            env={**worker_env(root), **{LOCK_FD_ENV: str(fd) for fd in fds}},
+                                            pass_fds=fds, stdout=f, stderr=subprocess.STDOUT)] = run
+                lock.forget()  # the worker holds it now
             for p in [p for p in active if p.poll() is not None]:
                 run = Run(active.pop(p).path)
-                if run.metrics.get("status") in ("queued", "running"):
-                    run.fail(f"the run's process exited with code {p.returncode}; see {run.config['launcher']['log']}")
+                if run.metrics.get("status") in ("queued", "running") and lock_state(run.path) != "held":
+                    run.fail(f"the run's process exited with code {p.returncode}; see "
+                             f"{(run.config.get('launcher') or {}).get('log')}")
                 live.print(run_line(run))
             live.update(progress_lines(track(runs)))
             if active: time.sleep(interval)
     except KeyboardInterrupt:  # the workers got the interrupt too: let them record it
         for p in active: p.wait()
         raise
+    finally:
+        for lock in locks.values(): lock.release()  # runs never started (an interrupt): interrupted, and resumable
     return [Run(r.path) for r in runs]
 
 # %% ../nbs/15_jobs.ipynb #89d85ee3
@@ -391,8 +403,8 @@ def submit_slurm(runs:list[Run], # queued runs
 
 # %% ../nbs/15_jobs.ipynb #58ab18d3
 def ended(run:TrackedRun)->bool:
-    "Whether a run has ended for good: ok, failed or interrupted, and its job (if any) no longer queued or running."
-    return run.status in ("ok", "failed", "interrupted") and run.scheduler_state not in PENDING_STATES | RUNNING_STATES
+    "Whether a run has ended for good: ok, partial, failed, interrupted or damaged, and its job (if any) no longer queued or running."
+    return run.status in ("ok", "partial", "failed", "interrupted", "damaged") and run.scheduler_state not in PENDING_STATES | RUNNING_STATES
 
 def wait_runs(runs:list[Run], # submitted runs
               interval:float=2.0, # seconds between looks at the runs and the scheduler

@@ -4,17 +4,23 @@
 
 # %% ../nbs/08_runs.ipynb #ef2092f3
 from __future__ import annotations
-import datetime as _dt, json, logging, os, platform, secrets, socket, subprocess, time
+import datetime as _dt, json, logging, os, platform, secrets, shutil, socket, subprocess, sys, tempfile, time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+try: import fcntl  # POSIX file locks (a system without them cannot tell a live run from a dead one: see `lock_state`)
+except ImportError: fcntl = None
 import lpc_book
-from .io import atomic_write_bytes, atomic_write_json, atomic_savefig, cache_dir, error_record
+from .io import atomic_write_bytes, atomic_write_json, atomic_savefig, cache_dir, error_record, previous_path, CACHE_ENV
 from .params import ParameterError, check_experiment, experiment_schema, EXPERIMENTS
 
 # %% auto #0
-__all__ = ['ROOT_ENV', 'project_root', 'experiments_dir', 'git_commit', 'new_run_dir', 'pid_alive', 'Run', 'start_run',
-           'list_runs', 'progress_text', 'runs_table', 'load_profile', 'profile_entries', 'profile_params',
-           'parse_value', 'run_experiment']
+__all__ = ['ROOT_ENV', 'LOCK_FILE', 'LOCK_ENV', 'LOCK_FD_ENV', 'PRC_NEIGHBOURS', 'SOURCE_DIRS', 'project_root', 'experiments_dir',
+           'git_commit', 'new_run_dir', 'run_config', 'create_run', 'DamagedRunError', 'read_record', 'RunLockedError',
+           'lock_holder', 'RunLock', 'lock_state', 'pid_alive', 'Run', 'check_sample_counts', 'check_device',
+           'check_writable_dir', 'check_out_dir', 'preflight', 'CheckpointError', 'inspect_checkpoint', 'ResumePlan',
+           'resume_plan', 'apply_resume_plan', 'start_run', 'list_runs', 'progress_text', 'run_note', 'runs_table',
+           'check_profile', 'load_profile', 'profile_entries', 'profile_params', 'parse_value', 'run_experiment']
 
 # %% ../nbs/08_runs.ipynb #b9d4de08
 ROOT_ENV = "LPC_BOOK_ROOT"
@@ -48,20 +54,206 @@ def git_commit(root:str|Path|None=None)->str|None:
     except (OSError, subprocess.SubprocessError): return None
 
 # %% ../nbs/08_runs.ipynb #e4ae28ef
+def _run_base(out_dir:str|Path, root:str|Path|None)->Path:
+    base = Path(out_dir)
+    return base if base.is_absolute() else project_root(root) / base
+
+def _run_id()->str: return f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
 def new_run_dir(experiment:str, # experiment name (a sub-folder of `out_dir`)
                 out_dir:str|Path="runs", # root of run folders (relative paths are taken from the project root)
                 root:str|Path|None=None, # the project root (default: found from the working directory)
                )->Path:
     "Create and return a fresh, empty run folder `out_dir/experiment/<time>-<hash>`."
-    base = Path(out_dir)
-    if not base.is_absolute(): base = project_root(root) / base
+    base = _run_base(out_dir, root)
     (base / experiment).mkdir(parents=True, exist_ok=True)
     for _ in range(100):
-        rid = f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+        rid = _run_id()
         try:
             (base / experiment / rid).mkdir(exist_ok=False); return base / experiment / rid
         except FileExistsError: continue
     raise RuntimeError(f"could not create a new run folder under {base / experiment}")
+
+def run_config(experiment:str, # experiment name
+               run_id:str, # the run folder's name
+               params:dict, # the checked parameters
+               **extra, # more entries (e.g. the launcher, the device actually used)
+              )->dict:
+    "The content of a run's `config.json`: its parameters and where it ran (versions, commit, host, checkpoint folder)."
+    import torch  # only for its version (imported already wherever runs are made)
+    return dict(experiment=experiment, run_id=run_id, params=params, seed=params.get("seed"),
+                device=extra.pop("device", params.get("device")), package_version=lpc_book.__version__,
+                git_commit=git_commit(), torch_version=torch.__version__, python=platform.python_version(),
+                host=socket.gethostname(), checkpoint_dir=f"checkpoints/{experiment}/{run_id}",
+                created=_dt.datetime.now().isoformat(timespec="seconds"), **extra)
+
+def create_run(experiment:str, # experiment name
+               params:dict, # the checked parameters (`lpc_book.params.check_experiment`), recorded in config.json
+               out_dir:str|Path="runs", # root of run folders (relative: in the project root)
+               root:str|Path|None=None, # the project root
+               status:str="queued", # its first status
+               lock:bool=True, # hold the run's lock (`RunLock`) in this process, from the folder's first instant
+               **extra, # more config.json entries (e.g. the launcher)
+              )->Run:
+    "A new run folder that appears whole: config.json, metrics.json and its lock file, renamed into place together."
+    parent = _run_base(out_dir, root) / experiment
+    parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        rid = _run_id()
+        final, tmp = parent / rid, parent / f".{rid}.new"
+        if final.exists(): continue
+        try: tmp.mkdir()
+        except FileExistsError: continue
+        held = None
+        try:
+            atomic_write_json(tmp / "config.json", run_config(experiment, rid, params, **extra))
+            atomic_write_json(tmp / "metrics.json", dict(status=status, pid=os.getpid(), host=socket.gethostname(),
+                                                         updated=_dt.datetime.now().isoformat(timespec="seconds")))
+            if lock: held = RunLock(tmp).acquire(wait=0)
+            else: (tmp / LOCK_FILE).touch()
+            if final.exists(): raise FileExistsError(final)
+            os.rename(tmp, final)
+        except FileExistsError:
+            if held: held.release()
+            shutil.rmtree(tmp, ignore_errors=True); continue
+        except BaseException:
+            if held: held.release()
+            shutil.rmtree(tmp, ignore_errors=True); raise
+        if held: held._moved(final)
+        run = Run(final); run._lock = held
+        return run
+    raise RuntimeError(f"could not create a new run folder under {parent}")
+
+# %% ../nbs/08_runs.ipynb #a0d1e002
+class DamagedRunError(ParameterError):
+    "A run folder whose record cannot be read: the message names the file and the problem."
+    def __init__(self, path:str|Path, # the file
+                 problem:str, # what is wrong with it
+                ):
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"{self.path}: {problem}")
+    def __reduce__(self): return type(self), (self.path, self.problem)
+
+_JSON_KIND = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean", type(None): "null"}
+
+def read_record(path:str|Path, # a JSON file of a run folder
+                missing:dict|None=None, # what a missing file reads as (None: a missing file is damage too)
+               )->dict:
+    "The JSON object in `path`; `DamagedRunError` (naming the file) when it is unreadable, empty, not JSON or not an object."
+    path = Path(path)
+    if not path.exists():
+        if missing is not None: return missing
+        raise DamagedRunError(path, "missing")
+    try: text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e: raise DamagedRunError(path, f"unreadable ({e})") from None
+    if not text.strip(): raise DamagedRunError(path, "empty (a write that never finished, or a truncated copy)")
+    try: obj = json.loads(text)
+    except ValueError as e: raise DamagedRunError(path, f"not valid JSON ({e})") from None
+    if not isinstance(obj, dict): raise DamagedRunError(path, f"holds {_JSON_KIND.get(type(obj), type(obj).__name__)}, not a JSON object")
+    return obj
+
+def _read_json(path:Path)->dict: return read_record(path, missing={})
+
+# %% ../nbs/08_runs.ipynb #a0d1e005
+LOCK_FILE = ".lock" # in the run folder; its content (pid, host, since) only describes the holder
+LOCK_ENV = "LPC_BOOK_RUN_LOCK" # set by a launcher for the notebook kernel it starts: the run whose lock it holds for it
+LOCK_FD_ENV = "LPC_BOOK_RUN_LOCK_FD" # an inherited descriptor of a run's held lock (`lpc_book.jobs.run_local`'s workers)
+_HELD = {} # resolved run folder -> the RunLock this process holds
+
+class RunLockedError(ParameterError):
+    "Another process holds the run's lock: it is executing the run."
+
+def _key(run_dir)->str: return str(Path(run_dir).resolve())
+
+def lock_holder(run_dir:str|Path)->str:
+    "Who holds (or last held) the run's lock, as the lock file records it: `pid 123 on host h since 2026-...`."
+    try: h = json.loads((Path(run_dir) / LOCK_FILE).read_text() or "{}")
+    except (OSError, ValueError): h = {}
+    return f"pid {h.get('pid', '?')} on host {h.get('host', '?')} since {h.get('since', '?')}" if h else "a process"
+
+class RunLock:
+    "The advisory lock of a run folder, held by the process that executes the run (released when it ends, however it ends)."
+    def __init__(self, run_dir:str|Path): self.run_dir, self.fd, self.unsupported = Path(run_dir), None, None
+
+    @property
+    def path(self)->Path: return self.run_dir / LOCK_FILE
+
+    def _inherited(self):
+        "A descriptor of this lock handed down by the parent process (`LOCK_FD_ENV`), or None."
+        fd = os.environ.get(LOCK_FD_ENV)
+        if not fd or not fd.isdigit(): return None
+        try: a, b = os.fstat(int(fd)), os.stat(self.path)
+        except OSError: return None
+        if (a.st_ino, a.st_dev) != (b.st_ino, b.st_dev): return None
+        del os.environ[LOCK_FD_ENV]  # this process adopts it; its children are not told
+        return int(fd)
+
+    def _without(self, why:str)->RunLock:
+        "No lock can be taken here: say so once, and go on without (`lock_state` says 'unknown'; `resume --force` decides)."
+        self.unsupported = why
+        print(f"lpc_book: {self.path}: {why}; a second launcher of this run could not be refused", file=sys.stderr)
+        return self
+
+    def acquire(self, wait:float=2.0, # seconds to retry while another process holds it (a `lock_state` probe holds it for microseconds)
+               )->RunLock:
+        "Take the lock (re-entrant in a process); `RunLockedError` names the holder. Without file locks here, go on without."
+        if _key(self.run_dir) in _HELD: return _HELD[_key(self.run_dir)]
+        if fcntl is None: return self._without("this platform has no file locks (fcntl)")
+        fd = self._inherited()
+        if fd is None:
+            try: fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as e: return self._without(f"the lock file cannot be opened ({e.strerror})")
+        deadline = time.monotonic() + wait
+        while True:
+            try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
+            except BlockingIOError:
+                if time.monotonic() < deadline: time.sleep(0.05); continue
+                os.close(fd)
+                raise RunLockedError(f"{self.run_dir} is locked by {lock_holder(self.run_dir)}: that process executes "
+                                     f"the run (a lock is released when its process ends)") from None
+            except OSError as e:
+                os.close(fd); return self._without(f"the file system refuses file locks ({e.strerror})")
+        info = json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), since=_dt.datetime.now().isoformat(timespec="seconds")))
+        os.ftruncate(fd, 0); os.pwrite(fd, info.encode(), 0)
+        self.fd = fd; _HELD[_key(self.run_dir)] = self
+        return self
+
+    def release(self):
+        "Release the lock (and close its descriptor)."
+        if self.fd is None: return
+        try: fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally: self.forget()
+
+    def forget(self):
+        "Close this process's descriptor without unlocking: a child that inherited it (`LOCK_FD_ENV`) holds the lock now."
+        if self.fd is None: return
+        os.close(self.fd); self.fd = None
+        if _HELD.get(_key(self.run_dir)) is self: _HELD.pop(_key(self.run_dir))
+
+    def _moved(self, run_dir:str|Path):
+        "The folder was renamed (`create_run`): the descriptor and the lock stay valid."
+        held = _HELD.pop(_key(self.run_dir), None) is self
+        self.run_dir = Path(run_dir)
+        if held: _HELD[_key(self.run_dir)] = self
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
+    def __repr__(self): return f"RunLock({self.run_dir}, {'held' if self.fd is not None else 'not held'})"
+
+def lock_state(run_dir:str|Path)->str:
+    "'held' (a live process executes the run), 'free' (a stale lock: none does), 'none' (no lock file: a run made before locks) or 'unknown' (no locks here)."
+    if _key(run_dir) in _HELD: return "held"
+    p = Path(run_dir) / LOCK_FILE
+    if not p.exists(): return "none"
+    if fcntl is None: return "unknown"
+    try: fd = os.open(p, os.O_RDONLY)
+    except OSError: return "unknown"
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB); fcntl.flock(fd, fcntl.LOCK_UN)
+        return "free"
+    except BlockingIOError: return "held"
+    except OSError: return "unknown"
+    finally: os.close(fd)
 
 # %% ../nbs/08_runs.ipynb #561642ab
 def pid_alive(pid:int)->bool:
@@ -73,17 +265,25 @@ def pid_alive(pid:int)->bool:
         with open(f"/proc/{pid}/stat") as f: return f.read().split(")")[-1].split()[0] != "Z"
     except OSError: return True
 
-def _read_json(path:Path)->dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+def _row_name(row:dict)->str:
+    "A results row's name: its first column (the configuration's label)."
+    return str(next(iter(row.values()), "?"))
 
 class Run:
     "A run folder: its config, its metrics (with status), progress, curves, figures and a checkpoint folder outside git."
     def __init__(self, path:str|Path, # the run folder
                 ):
-        self.path = Path(path)
-        self.metrics, self.config = _read_json(self.path / "metrics.json"), _read_json(self.path / "config.json")
+        self.path, self.config, self.metrics, self.damage = Path(path), {}, {}, None
+        for name in ("config", "metrics"):
+            try: setattr(self, name, read_record(self.path / f"{name}.json", missing={}))
+            except DamagedRunError as e: self.damage = self.damage or e
+        if self.damage is None and (self.path / "config.json").exists() and not isinstance(self.config.get("params"), dict):
+            self.damage, self.config = DamagedRunError(self.path / "config.json", "it holds no 'params' object"), {}
+        if self.damage is None and not (self.path / "config.json").exists():
+            self.damage = DamagedRunError(self.path / "config.json", "missing (the folder holds no run's parameters)")
         self.params = self.config.get("params", {})
         self._cpu_before = None  # CPU seconds of earlier sessions; set by `start_run` in the process that runs the notebook
+        self._lock = None  # the RunLock this object took (`start_run`, `create_run`), released when the run ends
 
     @property
     def experiment(self): return self.path.parent.name
@@ -100,19 +300,17 @@ class Run:
         except (OSError, ValueError): return {}
 
     def write_config(self, params:dict, **extra):
-        import torch  # only for its version
-        cfg = dict(experiment=self.experiment, run_id=self.id, params=params, seed=params.get("seed"),
-                   device=extra.pop("device", params.get("device")), package_version=lpc_book.__version__,
-                   git_commit=git_commit(), torch_version=torch.__version__, python=platform.python_version(),
-                   host=socket.gethostname(), checkpoint_dir=f"checkpoints/{self.experiment}/{self.id}",
-                   created=_dt.datetime.now().isoformat(timespec="seconds"), **extra)
-        self.config = cfg; atomic_write_json(self.path / "config.json", cfg)
+        self.config = run_config(self.experiment, self.id, params, **extra)
+        atomic_write_json(self.path / "config.json", self.config)
+        self.params = params
+        if self.damage is not None and self.damage.path.name == "config.json" and self.damage.problem.startswith("missing"):
+            self.damage = None
 
     def log(self, **metrics):
         """Merge `metrics` into metrics.json as it is on disk now (another process may have written it since), atomically;
         from the process that runs the notebook, with its `cpu_seconds` so far."""
         try: self.metrics = {**self.metrics, **_read_json(self.path / "metrics.json")}
-        except (OSError, ValueError): pass  # unreadable: this process's copy stands
+        except (OSError, ValueError): pass  # unreadable: this process's copy stands (and replaces it)
         if self._cpu_before is not None: self.metrics["cpu_seconds"] = round(self._cpu_before + time.process_time(), 1)
         self.metrics.update(metrics); atomic_write_json(self.path / "metrics.json", self.metrics); return self
 
@@ -120,31 +318,58 @@ class Run:
         return self.log(status=status, pid=os.getpid(), host=socket.gethostname(),
                         updated=_dt.datetime.now().isoformat(timespec="seconds"), **extra)
 
+    def release(self):
+        "Release the run's lock if this object took it (the run has ended in this process)."
+        if self._lock is not None: self._lock.release(); self._lock = None
+
     def finish(self, **metrics):
-        "Mark the run complete."
-        return self.set_status("ok", error=None, **metrics)
+        "Mark the run complete (`ok`), naming in `failed_rows` the rows of its `results` that failed (its `outcome` is then `partial`)."
+        self.log(**metrics)
+        rows = [r for r in self.metrics.get("results") or [] if isinstance(r, dict)]
+        failed = [_row_name(r) for r in rows if r.get("status", "ok") != "ok"]
+        extra = {"failed_rows": failed} if failed or "failed_rows" in self.metrics else {}
+        if failed and len(failed) == len(rows):
+            err = next((r["error"] for r in rows if isinstance(r.get("error"), dict)), {"type": "Error"})
+            self.set_status("failed", error={**err, "message": f"every configuration failed ({', '.join(failed)}): "
+                                                               f"{err.get('message', '')}"}, **extra)
+        else: self.set_status("ok", error=None, **extra)
+        self.release(); return self
 
     def fail(self, err:BaseException|str, # the error that ended the run
             ):
         "Mark the run failed with the typed error recorded."
-        return self.set_status("failed", error=error_record(err))
+        self.set_status("failed", error=error_record(err)); self.release(); return self
 
     @contextmanager
     def guard(self):
         "Inside an experiment notebook: record any error as `failed` (a keyboard interrupt as `interrupted`), then re-raise."
         try: yield self
         except BaseException as e:
-            if isinstance(e, KeyboardInterrupt): self.set_status("interrupted")
+            if isinstance(e, KeyboardInterrupt): self.set_status("interrupted"); self.release()
             else: self.fail(e)
             raise
 
     @property
     def status(self)->str:
-        "ok / failed / running / interrupted (running, but its process is gone) / queued / unknown."
+        "ok / partial / failed / running / queued / interrupted (running or queued, but nobody holds its lock) / damaged / unknown."
+        if self.damage is not None: return "damaged"
         s = self.metrics.get("status", "unknown")
-        if s == "running" and self.metrics.get("host") == socket.gethostname() and not pid_alive(self.metrics.get("pid", -1)):
-            return "interrupted"
+        if s in ("running", "queued"):
+            if s == "queued" and (self.config.get("launcher") or {}).get("job_id"): return s  # its scheduler says more (`jobs.TrackedRun`)
+            if lock_state(self.path) in ("free", "none"): return "interrupted"
         return s
+
+    @property
+    def outcome(self)->str:
+        "The status as `lpc-book list` shows it: `partial` for an `ok` run some of whose configurations failed."
+        s = self.status
+        return "partial" if s == "ok" and self.failed_rows else s
+
+    @property
+    def failed_rows(self)->list[str]:
+        "The configurations (rows of `results`) that failed, each with its error type."
+        return [f"{_row_name(r)} ({(r.get('error') or {}).get('type', 'failed')})" for r in self.metrics.get("results") or []
+                if isinstance(r, dict) and r.get("status", "ok") != "ok"]
 
     def save_curves(self, df, name:str="curves",
                     max_rows:int|None=None, # keep every k-th row (and the last) so that at most this many remain
@@ -161,21 +386,193 @@ class Run:
 
     def __repr__(self): return f"Run({self.experiment}/{self.id}, status={self.status})"
 
+# %% ../nbs/08_runs.ipynb #a0d1e008
+PRC_NEIGHBOURS = 3 # k of precision/recall (`lpc_book.quality.sample_quality`'s `prc_neighborhood`)
+SOURCE_DIRS = ("nbs", "lpc_book", "tests", "tools", "bench", ".git", ".venv", "_site", "_proc", "_docs") # never an out_dir
+
+def check_sample_counts(p:dict): # an experiment's checked parameters
+    "Raise `ParameterError` for a sample count with which the evaluation would fail (or have no error bar) after training."
+    need = [("eval_samples", PRC_NEIGHBOURS + 1, f"precision/recall compares each sample with its {PRC_NEIGHBOURS} nearest neighbours"),
+            ("eval_curve_samples", 2, "an FID needs a covariance of the samples' features"),
+            ("ll_examples", 2, "log p(x)'s standard error is over the test images"),
+            ("test_examples", 2, "each task's standard error is over the test images")]
+    for name, low, why in need:
+        v = p.get(name)
+        if isinstance(v, int) and not isinstance(v, bool) and v < low:
+            raise ParameterError(f"parameter {name!r} = {v} is too few: {why}, so it needs at least {low}")
+    if p.get("bdmc_examples") == 1:
+        raise ParameterError("parameter 'bdmc_examples' = 1 is too few: the BDMC gap's standard error needs at least 2 "
+                             "simulated images (or 0 to skip it)")
+    ct, t = p.get("ll_check_temps") or 0, p.get("ll_temps")
+    if ct and isinstance(t, int) and ct >= t:
+        raise ParameterError(f"parameter 'll_check_temps' = {ct} must be below 'll_temps' = {t}: the check runs AIS again "
+                             f"with fewer temperatures to show how far the estimate moves (0: skip it)")
+
+def check_device(p:dict): # an experiment's checked parameters
+    "Raise `ParameterError` when `device` is `cuda` and this machine has no CUDA device (or fewer than `nproc`)."
+    if p.get("device") != "cuda": return
+    import torch
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if n == 0:
+        raise ParameterError(f"parameter 'device' = 'cuda': this machine has no CUDA device (torch {torch.__version__} "
+                             f"finds none); use 'auto' (CUDA where there is one, else the CPU) or 'cpu'")
+    if p.get("nproc", 1) > n:
+        raise ParameterError(f"parameter 'nproc' = {p['nproc']} with device 'cuda': this machine has {n} CUDA device(s), "
+                             f"and each process trains on one")
+
+def check_writable_dir(path:str|Path, # a folder (it may not exist yet)
+                       what:str, # what it is, for the message (e.g. "parameter 'out_dir'")
+                      )->Path:
+    "Raise `ParameterError` unless `path` is a folder this process can create files in (tried), or can be created."
+    path = Path(path).expanduser()
+    q = path
+    while not q.exists() and q.parent != q: q = q.parent
+    if not q.is_dir():
+        raise ParameterError(f"{what} {str(path)!r}: {q} is a file, not a folder" if q != path else
+                             f"{what} {str(path)!r} is a file, not a folder")
+    try:
+        fd, t = tempfile.mkstemp(prefix=".lpc_book-write-test-", dir=q); os.close(fd); os.unlink(t)
+    except OSError as e:
+        raise ParameterError(f"{what} {str(path)!r} is not writable: cannot create a file in {q} ({e.strerror})") from None
+    return path
+
+def check_out_dir(out_dir:str|Path, # the `out_dir` parameter
+                  root:str|Path|None=None, # the project root
+                 )->Path:
+    "The resolved root of the run folders; `ParameterError` when it is empty, the book's folder (or above it), in the sources, or not writable."
+    if not str(out_dir).strip():
+        raise ParameterError("parameter 'out_dir' = '': the run folders would go into the book's folder itself, where "
+                             "neither `lpc-book list` nor the report looks; give a folder of their own (default 'runs')")
+    root = project_root(root)
+    base = _run_base(out_dir, root).expanduser().resolve()
+    if base == root or base in root.parents:
+        raise ParameterError(f"parameter 'out_dir' = {str(out_dir)!r} is {base}, the book's folder or one above it: run "
+                             f"folders would mix with other files; give a folder of their own (default 'runs')")
+    for d in SOURCE_DIRS:
+        if base == root / d or root / d in base.parents:
+            raise ParameterError(f"parameter 'out_dir' = {str(out_dir)!r} is inside the book's {d}/: give a folder of "
+                                 f"the run folders' own (default 'runs')")
+    return check_writable_dir(base, "parameter 'out_dir'")
+
+def preflight(experiment:str, # experiment name
+              params:dict, # its checked parameters (`check_experiment`)
+              root:str|Path|None=None, # the project root
+              launcher:str="local", # "slurm": the job's node has the device, so it is not checked here
+              out_dir:bool=True, # check `out_dir` (False for a run folder that exists: `resume`)
+             )->dict:
+    "Every check that needs this machine, before any run folder exists: sample counts, device, cache and out_dir writable."
+    check_sample_counts(params)
+    if launcher == "local": check_device(params)
+    check_writable_dir(cache_dir(create=False), f"the cache folder (${CACHE_ENV})")
+    if out_dir: check_out_dir(params.get("out_dir", "runs"), root)
+    return params
+
+# %% ../nbs/08_runs.ipynb #a0d1e00b
+class CheckpointError(ParameterError):
+    "A run's checkpoints cannot continue it as they are (damaged without a good previous one, or missing): `--restart` decides."
+
+def inspect_checkpoint(path:str|Path, # a checkpoint file (`lpc_book.training.Learner.save_checkpoint`)
+                      )->tuple: # (iteration, None), or (None, the problem)
+    "The training iteration a checkpoint holds, or why it cannot be read."
+    import torch
+    try: sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e: return None, " ".join(f"{type(e).__name__}: {e}".split())[:240]
+    it = sd.get("iteration") if isinstance(sd, dict) else None
+    if isinstance(it, bool) or not isinstance(it, int): return None, "it holds no training iteration (not a Learner's checkpoint)"
+    return it, None
+
+@dataclass
+class ResumePlan:
+    "What resuming a run will do: a line per configuration's checkpoint, the problems that need `--restart`, the file moves."
+    run_dir: Path
+    checkpoint_dir: Path
+    lines: list = field(default_factory=list) # said before anything runs
+    damaged: list = field(default_factory=list) # damaged checkpoints without a good previous one
+    missing: list = field(default_factory=list) # training that has no checkpoint left
+    actions: list = field(default_factory=list) # (checkpoint, its good previous version or None)
+
+def resume_plan(run:Run)->ResumePlan:
+    "From which checkpoint (and iteration) each configuration of `run` will continue, or why it cannot."
+    ck, every = run.checkpoint_dir, run.params.get("checkpoint_every", 50)
+    plan = ResumePlan(run.path, ck)
+    labels = {}
+    if ck.is_dir():
+        for p in sorted(ck.glob("*.pt")):
+            label = p.name[:-len(".prev.pt")] if p.name.endswith(".prev.pt") else p.stem
+            labels.setdefault(label, ck / f"{label}.pt")
+    for label, p in labels.items():
+        it, problem = inspect_checkpoint(p) if p.exists() else (None, "missing")
+        if problem is None:
+            plan.lines.append(f"{label}: continues from checkpoint {p} (iteration {it})"); continue
+        prev = previous_path(p)
+        pit, pproblem = inspect_checkpoint(prev) if prev.exists() else (None, "none was kept")
+        if pproblem is None:
+            plan.lines.append(f"{label}: checkpoint {p} is damaged ({problem}); continues from the previous one, {prev} "
+                              f"(iteration {pit})")
+            plan.actions.append((p, prev))
+        else:
+            plan.lines.append(f"{label}: checkpoint {p} is damaged ({problem}), and no previous one is good ({pproblem}): "
+                              f"this configuration would train again from iteration 0")
+            plan.damaged.append(f"{label}'s checkpoint {p} is damaged ({problem})"); plan.actions.append((p, None))
+    prog = run.progress
+    label, it, k, n = prog.get("label"), prog.get("iteration") or 0, prog.get("config") or 1, prog.get("n_configs") or 1
+    where = f"{ck} (the cache folder is ${CACHE_ENV} = {cache_dir(create=False)})"
+    if not labels and (it >= every or k > 1 or run.metrics.get("results")):
+        plan.missing.append(f"no checkpoint in {where}, though the run trained {label or 'its configurations'} to iteration "
+                            f"{it} ({k} of {n} configurations): resuming would train everything again from iteration 0. If its "
+                            f"checkpoints are in another cache, set ${CACHE_ENV} to it")
+        plan.lines.append(plan.missing[-1])
+    elif label and label not in labels and it >= every:
+        plan.missing.append(f"{label} trained to iteration {it} (progress.json), but {where} holds no checkpoint of it: it "
+                            f"would train again from iteration 0")
+        plan.lines.append(plan.missing[-1])
+    elif not labels:
+        plan.lines.append(f"no checkpoint in {where}: " + (f"{label} had not reached its first (at iteration {every}), so it "
+                          f"starts from iteration 0" if prog else "nothing was trained yet; it starts from iteration 0"))
+    return plan
+
+def apply_resume_plan(plan:ResumePlan, # from `resume_plan`
+                      restart:bool=False, # train again from iteration 0 what has no good checkpoint
+                      missing_ok:bool=False, # only say (not refuse) that checkpoints are missing (the notebook's own check)
+                     )->ResumePlan:
+    "Refuse (`CheckpointError`) what needs `restart`; set damaged checkpoints aside, put good previous ones in their place; remove half-written files."
+    need = plan.damaged + ([] if missing_ok else plan.missing)
+    if need and not restart:
+        raise CheckpointError("; ".join(need) + f". To train that again from iteration 0, give --restart "
+                              f"(lpc-book resume --restart {plan.run_dir})")
+    for p, prev in plan.actions:
+        if p.exists(): os.replace(p, p.with_name(p.name + ".damaged"))
+        if prev is not None:
+            try: os.link(prev, p)
+            except OSError: shutil.copy2(prev, p)
+    for d in (plan.run_dir, plan.checkpoint_dir):  # the temporary files of atomic writes that a kill interrupted
+        for t in d.glob(".*.tmp") if d.is_dir() else []: t.unlink(missing_ok=True)
+    return plan
+
 # %% ../nbs/08_runs.ipynb #896ad87a
 def start_run(experiment:str, # experiment name
               params:dict, # the notebook's parameters (missing ones take their defaults)
               run_dir:str|Path|None=None, # reuse this folder (the CLI creates it; `resume` reopens it)
               **extra, # more config entries (e.g. device actually used)
              )->Run:
-    "Check the parameters, create or reopen the run folder, write config.json and a `running` status."
+    "Check the parameters and the machine, create or reopen the run folder (config.json first), lock it, and record `running`."
     checked = check_experiment(experiment, params)
+    recorded = {k: v for k, v in checked.items() if k not in ("run_dir", "resume")}
     if run_dir:
         path = Path(run_dir); path.mkdir(parents=True, exist_ok=True)
-    else: path = new_run_dir(experiment, checked.get("out_dir", "runs"))
-    run = Run(path)
+        run = Run(path)
+        if run.damage is not None and (path / "config.json").exists(): raise run.damage
+        if os.environ.get(LOCK_ENV) != _key(path): run._lock = RunLock(path).acquire()  # no launcher holds it for us
+        if not run.config: run.write_config(recorded, **extra)
+    else:
+        preflight(experiment, checked)
+        run = create_run(experiment, recorded, checked.get("out_dir", "runs"), status="running", **extra)
     resumed = "resumed" in run.metrics  # the notebook has started in this folder before (a queued one has not)
+    if resumed:
+        plan = resume_plan(run)
+        for line in plan.lines: print(f"resume: {line}", flush=True)
+        apply_resume_plan(plan, missing_ok=True)  # a missing checkpoint was said above; a damaged one without a good previous one stops here
     run._cpu_before = float(run.metrics.get("cpu_seconds") or 0) if resumed else 0.0
-    if not run.config: run.write_config({k: v for k, v in checked.items() if k not in ("run_dir", "resume")}, **extra)
     run.set_status("running", resumed=resumed, **({"error": None} if resumed else {}))
     run.params = checked
     return run
@@ -184,13 +581,17 @@ def start_run(experiment:str, # experiment name
 def list_runs(out_dir:str|Path="runs", # root of run folders
               experiment:str|None=None, # only this experiment
               root:str|Path|None=None, # the project root (default: found from the working directory)
+              damaged:bool=False, # keep damaged run folders (status `damaged`); default: skip each with one line on stderr
              )->list[Run]:
     "All runs under `out_dir`, oldest first."
-    base = Path(out_dir)
-    if not base.is_absolute(): base = project_root(root) / base
+    base = _run_base(out_dir, root)
     if not base.exists(): return []
     exps = [base / experiment] if experiment else sorted(p for p in base.iterdir() if p.is_dir())
     runs = [Run(r) for e in exps if e.is_dir() for r in e.iterdir() if r.is_dir() and not r.name.startswith(".")]
+    if not damaged:
+        for r in runs:
+            if r.damage is not None: print(f"lpc_book: skipping the damaged run folder {r.path}: {r.damage}", file=sys.stderr)
+        runs = [r for r in runs if r.damage is None]
     def key(r):
         c = r.path / "config.json"
         return (r.experiment, c.stat().st_mtime_ns if c.exists() else 0, r.id)
@@ -214,37 +615,91 @@ def progress_text(p:dict|None, # a progress record (`Run.progress`)
     if num("eta_s"): parts.append(f"{_duration(p['eta_s'])} left")
     return " ".join(x for x in parts if x)
 
+def run_note(run:Run, status:str|None=None)->str:
+    "What `lpc-book list` says beside a run's outcome: the damage, the failed rows, the error, or the progress of a running run."
+    status = status or run.outcome
+    if run.damage is not None: return f"{run.damage.path.name}: {run.damage.problem}"
+    err = run.metrics.get("error") or {}
+    if status == "partial": return "failed rows: " + ", ".join(run.failed_rows)
+    if err: return f"{err.get('type')}: {str(err.get('message', ''))[:60]}"
+    return progress_text(run.progress) if status == "running" else ""
+
 def runs_table(runs:list[Run])->str:
     "A plain-text table of runs: experiment, id, status, profile, and progress or error."
     rows = [("experiment", "run", "status", "profile", "note")]
     for r in runs:
-        err = r.metrics.get("error") or {}
-        note = f"{err.get('type')}: {err.get('message', '')[:60]}" if err else (progress_text(r.progress) if r.status == "running" else "")
-        rows.append((r.experiment, r.id, r.status, str(r.params.get("profile", "")), note))
+        s = r.outcome
+        rows.append((r.experiment, r.id, s, str(r.params.get("profile", "")), run_note(r, s)))
     w = [max(len(row[i]) for row in rows) for i in range(5)]
     return "\n".join("  ".join(c.ljust(w[i]) for i, c in enumerate(row)).rstrip() for row in rows)
 
 # %% ../nbs/08_runs.ipynb #8a95faa8
-def _yaml_load(text):
-    "YAML with floats like `1e-3` read as numbers (PyYAML's YAML 1.1 would read them as strings)."
+def _yaml_loader():
+    "A SafeLoader that reads floats like `1e-3` as numbers (PyYAML's YAML 1.1 would read them as strings)."
     import re, yaml  # yaml only where profiles and command-line values are read
     class Loader(yaml.SafeLoader): pass
     Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(
         r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+"
         r"|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN)$"), list("-+0123456789."))
-    return yaml.load(text, Loader=Loader)
+    return Loader
+
+def _yaml_load(text):
+    "YAML with floats like `1e-3` read as numbers."
+    import yaml
+    return yaml.load(text, Loader=_yaml_loader())
+
+def _kind(v)->str:
+    return {dict: "a mapping", list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean",
+            type(None): "nothing"}.get(type(v), type(v).__name__)
+
+def check_profile(path:Path, # the profile file (for messages)
+                  prof, # its parsed content
+                  node, # its YAML node (`yaml.compose`), for line numbers
+                 ):
+    "Raise `ParameterError` naming the file and the line when a profile is not {experiments: [...], common: {...}, <experiment>: {...}}."
+    def bad(n, msg): raise ParameterError(f"profile {path}, line {n.start_mark.line + 1}: {msg}")
+    if prof is None: return
+    if not isinstance(prof, dict):
+        bad(node, f"expected a mapping (experiments:, common: and a section per experiment), found {_kind(prof)}")
+    nodes = {getattr(k, "value", None): (k, v) for k, v in node.value}
+    for key, val in prof.items():
+        kn, vn = nodes.get(str(key), (node, node))
+        if key == "experiments":
+            if val is None: continue
+            if not isinstance(val, list): bad(vn, f"'experiments' must be a list of experiment names, found {_kind(val)}")
+            for e, en in zip(val, vn.value):
+                one = isinstance(e, dict) and len(e) == 1 and isinstance(next(iter(e.values())), (dict, type(None)))
+                if not (isinstance(e, str) or one):
+                    bad(en, f"experiment entry {e!r} is neither a name nor {{name: {{param: value}}}}")
+                name = e if isinstance(e, str) else next(iter(e))
+                if name not in EXPERIMENTS: bad(en, f"unknown experiment {name!r}; known experiments: {sorted(EXPERIMENTS)}")
+        elif key == "common" or key in EXPERIMENTS:
+            if val is not None and not isinstance(val, dict):
+                bad(vn, f"'{key}' must be a mapping of parameter: value, found {_kind(val)}")
+        else: bad(kn, f"unknown section {key!r}: a profile has 'experiments', 'common' and sections named after "
+                      f"experiments ({sorted(EXPERIMENTS)})")
 
 def load_profile(profile:str, # profile name (smoke, cpu, paper) or a path to a YAML file
                  root:str|Path|None=None,
                 )->dict:
-    "Read a profile: {'experiments': [...], 'common': {...}, '<experiment>': {...}}."
+    "Read a profile: {'experiments': [...], 'common': {...}, '<experiment>': {...}}; a syntax or shape error names the file and line."
+    import yaml
     p = Path(profile)
     if not p.suffix: p = experiments_dir(root) / "profiles" / f"{profile}.yaml"
     if not p.exists():
         have = sorted(x.stem for x in (experiments_dir(root) / "profiles").glob("*.yaml"))
         raise ParameterError(f"profile {profile!r} not found at {p}; available profiles: {have}")
-    prof = _yaml_load(p.read_text()) or {}
-    prof.setdefault("experiments", []); prof.setdefault("common", {})
+    try: text = p.read_text()
+    except (OSError, UnicodeDecodeError) as e: raise ParameterError(f"profile {p} cannot be read: {e}") from None
+    try: node, prof = yaml.compose(text, Loader=_yaml_loader()), _yaml_load(text)
+    except yaml.YAMLError as e:
+        m = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        what = " ".join(x for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x) or str(e)
+        raise ParameterError(f"profile {p}{f', line {m.line + 1}' if m else ''}: not valid YAML ({what})") from None
+    check_profile(p, prof, node)
+    prof = dict(prof or {})
+    if prof.get("experiments") is None: prof["experiments"] = []
+    if prof.get("common") is None: prof["common"] = {}
     return prof
 
 def profile_entries(profile:str, # profile name or YAML path
@@ -254,8 +709,7 @@ def profile_entries(profile:str, # profile name or YAML path
     out = []
     for e in load_profile(profile, root)["experiments"]:
         if isinstance(e, str): out.append((e, {}))
-        elif isinstance(e, dict) and len(e) == 1: (k, v), = e.items(); out.append((k, dict(v or {})))
-        else: raise ParameterError(f"profile {profile!r}: experiment entry {e!r} is neither a name nor {{name: {{...}}}}")
+        else: (k, v), = e.items(); out.append((k, dict(v or {})))
     return out
 
 def profile_params(experiment:str, # experiment name
@@ -291,6 +745,7 @@ def run_experiment(experiment:str, # experiment name (nbs/experiments/<experimen
                    progress:bool=True, # papermill's live progress bar
                    root:str|Path|None=None, # project root
                    kernel:str="python3", # Jupyter kernel
+                   lock:RunLock|None=None, # the run's lock, already held by the caller (`lpc-book resume`)
                   )->Run:
     "Run one experiment notebook through papermill into a new (or the given) run folder."
     import papermill as pm  # heavy, and only needed to execute notebooks
@@ -299,12 +754,15 @@ def run_experiment(experiment:str, # experiment name (nbs/experiments/<experimen
     if run_dir is None:
         params = profile_params(experiment, profile, overrides, root)  # raises before anything is created
         if not nb.exists(): raise ParameterError(f"experiment notebook {nb} does not exist")
+        preflight(experiment, params, root)
         out = Path(params["out_dir"])
-        run_dir = new_run_dir(experiment, out if out.is_absolute() else root / out)
+        run = create_run(experiment, params, out if out.is_absolute() else root / out, root)  # config.json first, locked
+        lock, run_dir = run._lock, run.path
         params["resume"] = False
     else:
         run = Run(run_dir)
-        if not run.config: raise ParameterError(f"{run_dir} has no config.json: not a run folder")
+        if run.damage is not None: raise run.damage
+        lock = lock or RunLock(run_dir).acquire()
         params = {**run.config["params"], **(overrides or {}), "resume": "resumed" in run.metrics}
     params["run_dir"] = str(Path(run_dir).resolve())
     tmp_out = Path(run_dir) / ".notebook.partial.ipynb"
@@ -312,17 +770,23 @@ def run_experiment(experiment:str, # experiment name (nbs/experiments/<experimen
     os.environ.setdefault("LPC_BOOK_PROGRESS", "0")  # no per-iteration bars inside the executed notebook
     quiet = _Drop("Passed unknown parameter")  # the parameters cell lists few names on purpose: the schema has them all
     logging.getLogger("papermill").addFilter(quiet)
+    before = os.environ.get(LOCK_ENV)
+    os.environ[LOCK_ENV] = _key(run_dir)  # the kernel: this process holds the run's lock for you
     try:
-        pm.execute_notebook(str(nb), str(tmp_out), parameters=params, kernel_name=kernel, cwd=str(root),
-                            progress_bar=progress, log_output=False, report_mode=False)
-    except Exception as e: err = e
-    finally:
-        logging.getLogger("papermill").removeFilter(quiet)
-        if tmp_out.exists(): os.replace(tmp_out, Path(run_dir) / "notebook.ipynb")
-    run = Run(run_dir)
-    if err is not None:
-        if run.metrics.get("status") not in ("failed", "interrupted"):  # keep what the notebook's guard recorded
-            run.set_status("failed", error=dict(type=getattr(err, "ename", type(err).__name__),
-                                                message=getattr(err, "evalue", str(err))))
-    elif run.metrics.get("status") == "running": run.finish()
+        try:
+            pm.execute_notebook(str(nb), str(tmp_out), parameters=params, kernel_name=kernel, cwd=str(root),
+                                progress_bar=progress, log_output=False, report_mode=False)
+        except Exception as e: err = e
+        finally:
+            logging.getLogger("papermill").removeFilter(quiet)
+            if before is None: os.environ.pop(LOCK_ENV, None)
+            else: os.environ[LOCK_ENV] = before
+            if tmp_out.exists(): os.replace(tmp_out, Path(run_dir) / "notebook.ipynb")
+        run = Run(run_dir)
+        if err is not None:
+            if run.metrics.get("status") not in ("failed", "interrupted"):  # keep what the notebook's guard recorded
+                run.set_status("failed", error=dict(type=getattr(err, "ename", type(err).__name__),
+                                                    message=getattr(err, "evalue", str(err))))
+        elif run.metrics.get("status") == "running": run.finish()
+    finally: lock.release()  # (after the last write: until then no `resume` may start)
     return Run(run_dir)
