@@ -25,9 +25,9 @@ from .stats import plateau
 from .distributed import fit_distributed, replay
 
 # %% auto #0
-__all__ = ['CONV', 'FLAGS', 'TYPED_FAILURES', 'HISTORY_ROWS', 'begin', 'resolve_device', 'load_data', 'build_model',
-           'make_learner', 'data_fingerprint', 'experiment_learner', 'train', 'chain_summary', 'evaluate',
-           'run_configs', 'curve_fid', 'FIDCurve', 'train_timed']
+__all__ = ['CONV', 'UNSTABLE_DISTANCE', 'UNSTABLE_ENERGY_RISE', 'FLAGS', 'TYPED_FAILURES', 'HISTORY_ROWS', 'begin',
+           'resolve_device', 'load_data', 'build_model', 'make_learner', 'data_fingerprint', 'experiment_learner',
+           'train', 'chain_summary', 'evaluate', 'run_configs', 'curve_fid', 'FIDCurve', 'train_timed']
 
 # %% ../nbs/12_experiment.ipynb #de032aff
 def begin(name:str, # experiment name
@@ -159,9 +159,15 @@ def _train_distributed(params, data, method, label, run, resume, iterations, cbs
         return replay(learner, ckpt, snaps)
 
 # %% ../nbs/12_experiment.ipynb #1f9a5713
+UNSTABLE_DISTANCE = 50.0 # posterior standard deviations a chain may travel (mean over a logging interval)
+UNSTABLE_ENERGY_RISE = 100.0 # rise E(z_K) - E(z_0) in units of |E(z_0)| (at least 1 nat) (mean over a logging interval)
+
 FLAGS = {"static": "chains moved less than 0.1 posterior standard deviations",
          "mala_stuck": "MALA accepted fewer than 10% of its moves over a whole logging interval",
-         "unstable": "the diagnostic acceptance was below 0.1 over a whole logging interval (step above the stability limit)"}
+         "unstable": f"the chains blew up: over a whole logging interval they travelled more than {UNSTABLE_DISTANCE:g} "
+                     f"posterior standard deviations, or their energy rose by more than {UNSTABLE_ENERGY_RISE:g} times "
+                     f"its start's, whatever their acceptance; or (unadjusted samplers) their diagnostic acceptance "
+                     f"was below 0.1 (step above the stability limit)"}
 
 def chain_summary(history:list, # the learner's history rows
                   warmup:int=0, # iterations of step-size adaptation (excluded)
@@ -171,9 +177,13 @@ def chain_summary(history:list, # the learner's history rows
     chained = [r for r in history if "distance" in r]
     rows = [r for r in chained if r["iteration"] > warmup] or chained
     if not rows: return {}
+    num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x)
     def mean(k, rs):
-        v = [r[k] for r in rs if isinstance(r.get(k), (int, float)) and not math.isnan(r[k])]
+        v = [r[k] for r in rs if num(r.get(k))]
         return float(np.mean(v)) if v else None
+    def rise(rs):  # the energy's rise E(z_K) - E(z_0) over |E(z_0)| (`loss` is E(z_K), `energy_drop` E(z_0) - E(z_K))
+        v = [(-r["energy_drop"], r["loss"] + r["energy_drop"]) for r in rs if num(r.get("energy_drop")) and num(r.get("loss"))]
+        return float(np.mean([a for a, _ in v]) / max(abs(np.mean([b for _, b in v])), 1.0)) if v else None
     chunks = [rows[i:i + interval] for i in range(0, len(rows), interval)]
     out = {k: mean(k, rows) for k in ("accept_prob", "accept_rate", "energy_drop", "distance")}
     out = {k: v for k, v in out.items() if v is not None}
@@ -181,10 +191,15 @@ def chain_summary(history:list, # the learner's history rows
     for k in ("accept_prob", "accept_rate"):
         worst = [m for m in (mean(k, c) for c in chunks) if m is not None]
         if worst: out[f"min_interval_{k}"] = min(worst)
+    for k, f in (("distance", lambda c: mean("distance", c)), ("energy_rise", rise)):
+        worst = [m for m in map(f, chunks) if m is not None]
+        if worst: out[f"max_interval_{k}"] = max(worst)
     flags = []
     if out["distance"] < 0.1: flags.append("static")
     if out.get("min_interval_accept_rate", 1) < 0.1: flags.append("mala_stuck")
-    elif "accept_rate" not in out and out.get("min_interval_accept_prob", 1) < 0.1: flags.append("unstable")
+    if ("accept_rate" not in out and out.get("min_interval_accept_prob", 1) < 0.1
+            or out.get("max_interval_distance", 0) > UNSTABLE_DISTANCE
+            or out.get("max_interval_energy_rise", 0) > UNSTABLE_ENERGY_RISE): flags.append("unstable")
     out["flags"] = flags
     return out
 
