@@ -267,8 +267,14 @@ def test_kill_at_any_instant_then_resume(env, tmp_path):
     assert "lpc: continues from checkpoint" in r.stdout and "(iteration 5)" in r.stdout, r.stdout
     assert status(run) == "interrupted"
     for f in run.glob("*.json"): json.loads(f.read_text())               # every record complete
-    r = cli(["resume", str(run), "--no-progress"], env)                   # 5. resumed to the end
-    assert "(iteration 20)" in r.stdout, r.stdout
+    p = subprocess.Popen([LPC, "resume", str(run), "--no-progress"], cwd=ROOT, env=env, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # 5. resumed to the end...
+    t0 = time.time()
+    while lock_state(run) != "held" and p.poll() is None and time.time() - t0 < 300: time.sleep(0.2)
+    code, _, err = call(["resume", str(run), "--no-progress"])           # ... while a second resume is refused
+    stdout, stderr = p.communicate(timeout=600)
+    assert code == 2 and "is locked by pid" in err, err
+    assert p.returncode == 0 and "(iteration 20)" in stdout, (stdout, stderr[-2000:])
     met = json.loads((run / "metrics.json").read_text())
     assert met["status"] == "ok" and status(run) == "ok", met
     same = lambda row: {k: v for k, v in row.items() if "seconds" not in k}
