@@ -9,19 +9,27 @@ from pathlib import Path
 from typing import Callable
 
 # %% auto #0
-__all__ = ['KEEP_PREVIOUS', 'CACHE_ENV', 'ERROR_FIELDS', 'previous_path', 'atomic_write', 'atomic_write_bytes',
+__all__ = ['KEEP_PREVIOUS', 'CACHE_ENV', 'ERROR_FIELDS', 'previous_path', 'keeps_previous', 'atomic_write', 'atomic_write_bytes',
            'atomic_write_json', 'atomic_savefig', 'cache_dir', 'sha256_file', 'error_record']
 
 # %% ../nbs/00_io.ipynb #836cd98c
-KEEP_PREVIOUS = (".pt",) # destinations whose content before a write is kept as `<name>.prev<suffix>` (checkpoints)
+KEEP_PREVIOUS = (".pt",) # suffixes of the runs' checkpoints (in the cache's `checkpoints/`) that keep their previous version
 
 def _umask():
     m = os.umask(0); os.umask(m); return m
 
 def previous_path(path:str|Path)->Path:
-    "Where `atomic_write` keeps a file's previous version: `lpc.pt` -> `lpc.prev.pt`."
+    "Where `atomic_write` keeps a file's previous version: `lpc.pt` -> `lpc.pt.prev`."
     path = Path(path)
-    return path.with_name(f"{path.stem}.prev{path.suffix}")
+    return path.with_name(f"{path.name}.prev")
+
+def keeps_previous(path:str|Path)->bool:
+    "Whether `atomic_write` keeps `path`'s previous version: a checkpoint (`KEEP_PREVIOUS`) in the cache's `checkpoints/` folder."
+    path = Path(path)
+    if path.suffix not in KEEP_PREVIOUS: return False
+    try: path.resolve().relative_to(cache_dir("checkpoints", create=False).resolve())
+    except ValueError: return False
+    return True
 
 def _keep_previous(path:Path):
     "Make `previous_path(path)` the current `path` (a hard link, else a copy), atomically."
@@ -37,11 +45,11 @@ def _keep_previous(path:Path):
 
 def atomic_write(path:str|Path, # destination
                  write:Callable[[str], None], # writes the content into the temporary file it is given
-                 keep_previous:bool|None=None, # keep the current content as `previous_path(path)` (None: for `KEEP_PREVIOUS` suffixes)
+                 keep_previous:bool|None=None, # keep the current content as `previous_path(path)` (None: `keeps_previous(path)`)
                 )->Path:
     "Call `write(tmp)` on a temporary file beside `path`, fsync it, and rename it onto `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    keep = path.suffix in KEEP_PREVIOUS if keep_previous is None else keep_previous
+    keep = keeps_previous(path) if keep_previous is None else keep_previous
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent); os.close(fd)
     try:
         write(tmp)

@@ -497,9 +497,9 @@ def resume_plan(run:Run)->ResumePlan:
     plan = ResumePlan(run.path, ck)
     labels = {}
     if ck.is_dir():
-        for p in sorted(ck.glob("*.pt")):
-            label = p.name[:-len(".prev.pt")] if p.name.endswith(".prev.pt") else p.stem
-            labels.setdefault(label, ck / f"{label}.pt")
+        for p in sorted([*ck.glob("*.pt"), *ck.glob("*.pt.prev")]):  # (a label of which only the previous version is left too)
+            name = p.name[:-len(".prev")] if p.name.endswith(".prev") else p.name
+            labels.setdefault(name[:-len(".pt")], ck / name)
     for label, p in labels.items():
         it, problem = inspect_checkpoint(p) if p.exists() else (None, "missing")
         if problem is None:
