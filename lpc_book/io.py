@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_io.ipynb #0ff51c2e
 from __future__ import annotations
-import hashlib, io, json, math, os, tempfile
+import hashlib, io, json, math, os, shutil, tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -37,8 +37,7 @@ def _keep_previous(path:Path):
     tmp = prev.with_name(f".{prev.name}.{os.getpid()}.tmp")
     try:
         try: os.link(path, tmp)
-        except OSError:  # a file system without hard links
-            import shutil; shutil.copy2(path, tmp)
+        except OSError: shutil.copy2(path, tmp)  # a file system without hard links
         os.replace(tmp, prev)
     finally:
         if os.path.exists(tmp): os.unlink(tmp)

@@ -411,7 +411,7 @@ def check_sample_counts(p:dict): # an experiment's checked parameters
 def check_device(p:dict): # an experiment's checked parameters
     "Raise `ParameterError` when `device` is `cuda` and this machine has no CUDA device (or fewer than `nproc`)."
     if p.get("device") != "cuda": return
-    import torch
+    import torch  # (loaded already through lpc_book.params; local as in `run_config`)
     n = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if n == 0:
         raise ParameterError(f"parameter 'device' = 'cuda': this machine has no CUDA device (torch {torch.__version__} "
@@ -474,7 +474,7 @@ class CheckpointError(ParameterError):
 def inspect_checkpoint(path:str|Path, # a checkpoint file (`lpc_book.training.Learner.save_checkpoint`)
                       )->tuple: # (iteration, None), or (None, the problem)
     "The training iteration a checkpoint holds, or why it cannot be read."
-    import torch
+    import torch  # (loaded already through lpc_book.params; local as in `run_config`)
     try: sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e: return None, " ".join(f"{type(e).__name__}: {e}".split())[:240]
     it = sd.get("iteration") if isinstance(sd, dict) else None
@@ -645,7 +645,7 @@ def _yaml_loader():
 
 def _yaml_load(text):
     "YAML with floats like `1e-3` read as numbers."
-    import yaml
+    import yaml  # see `_yaml_loader`
     return yaml.load(text, Loader=_yaml_loader())
 
 def _kind(v)->str:
@@ -683,7 +683,7 @@ def load_profile(profile:str, # profile name (smoke, cpu, paper) or a path to a 
                  root:str|Path|None=None,
                 )->dict:
     "Read a profile: {'experiments': [...], 'common': {...}, '<experiment>': {...}}; a syntax or shape error names the file and line."
-    import yaml
+    import yaml  # see `_yaml_loader`
     p = Path(profile)
     if not p.suffix: p = experiments_dir(root) / "profiles" / f"{profile}.yaml"
     if not p.exists():
