@@ -222,29 +222,29 @@ def _evaluate(learner, params, data, metrics):
     out = {}
     with learner.paused_clock():
         n = params["eval_samples"]
-        samples = torch.cat([model.sample(min(500, n - i), generator=g).cpu() for i in range(0, n, 500)])
+        samples = torch.cat([model.sample(min(500, n - i), rng=g).cpu() for i in range(0, n, 500)])
         q = sample_quality(samples, extractor=params.get("fid_extractor", "domain"), dataset=params["dataset"],
                            root=params.get("data_root"), split="test", n_reference=min(n, len(data.u8_test)),
                            metrics=metrics, scale=data.scale, seed=fid_seed(params))
         out.update({k: q[k] for k in ROW_KEYS if k in q})
         out["_eval"] = {k: q[k] for k in EVAL_KEYS if k in q}
-        x = data.batch(torch.arange(min(params["ll_examples"], len(data.u8_test))), "test", dev)
-        e = L.log_likelihood(model, x, n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng,
-                             check_temps=params.get("ll_check_temps") or None)
-        out.update(log_px=e.mean, log_px_se=e.se, log_px_mc_se=e.mc_se, log_px_per_dim=e.mean / math.prod(data.shape),
-                   log_px_ess=e.info.get("ess_mean"), log_px_accept=e.info.get("accept_prob"), log_px_estimator="ais",
-                   log_px_temps=params["ll_temps"], log_px_check_diff=e.info.get("check_diff"),
-                   log_px_examples=[round(v, 3) for v in e.per_example.tolist()])  # per image: paired comparisons (report)
-        if params.get("bdmc_examples", 0):
-            b = L.bdmc(model, params["bdmc_examples"], n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng).as_dict()
-            out.update(bdmc_gap=b["gap"], bdmc_gap_se=b["gap_se"])
-        step = getattr(method, "current_step_size", 1e-3)
-        r = (L.reconstruction_mse(model, x, encoder=enc) if enc is not None else
-             L.reconstruction_mse(model, x, n_steps=max(2 * getattr(method, "n_steps", 20), 50), step_size=step, rng=rng))
-        with torch.no_grad(): err = (model.decode(r.info["z"]) - x).flatten(1)
-        interior = (x.abs() < 1 - 1 / 255).flatten(1)  # pixels off the edge bins: the ones whose error sets sigma
-        out.update(recon_mse=r.mean, recon_rmse=math.sqrt(r.mean),
-                   recon_rmse_interior=err[interior].square().mean().sqrt().item() if interior.any() else None)
+        if params["ll_examples"]:  # 0: quality only (log p(x), its BDMC gap and reconstruction skipped)
+            x = data.batch(torch.arange(min(params["ll_examples"], len(data.u8_test))), "test", dev)
+            e = L.log_likelihood(model, x, n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng,
+                                 check_temps=params.get("ll_check_temps") or None)
+            out.update(log_px=e.mean, log_px_se=e.se, log_px_mc_se=e.mc_se, log_px_per_dim=e.mean / math.prod(data.shape),
+                       log_px_ess=e.info.get("ess_mean"), log_px_accept=e.info.get("accept_prob"), log_px_estimator="ais",
+                       log_px_temps=params["ll_temps"], log_px_check_diff=e.info.get("check_diff"),
+                       log_px_examples=[round(v, 3) for v in e.per_example.tolist()])  # per image: paired comparisons (report)
+            if params.get("bdmc_examples", 0):
+                b = L.bdmc(model, params["bdmc_examples"], n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng).as_dict()
+                out.update(bdmc_gap=b["gap"], bdmc_gap_se=b["gap_se"])
+            r = (L.reconstruction_mse(model, x, encoder=enc) if enc is not None else  # (no encoder: a Langevin method)
+                 L.reconstruction_mse(model, x, n_steps=max(2 * method.n_steps, 50), step_size=method.current_step_size, rng=rng))
+            with torch.no_grad(): err = (model.decode(r.info["z"]) - x).flatten(1)
+            interior = (x.abs() < 1 - 1 / 255).flatten(1)  # pixels off the edge bins: the ones whose error sets sigma
+            out.update(recon_mse=r.mean, recon_rmse=math.sqrt(r.mean),
+                       recon_rmse_interior=err[interior].square().mean().sqrt().item() if interior.any() else None)
         sig = getattr(getattr(model, "likelihood", None), "sigma", None)
         if sig is not None: out["sigma"] = float(sig.detach())
         out["_samples"] = samples[:64]
@@ -255,6 +255,7 @@ def _evaluate(learner, params, data, metrics):
     if summary: out["flags"] = summary["flags"]
     out.update(sgd_iterations=learner.cost["iterations"], decoder_grad_evals=learner.cost["decoder_grad_evals"],
                encoder_grad_evals=learner.cost["encoder_grad_evals"], seconds=round(learner.cost["seconds"], 3),
+               cpu_seconds=round(learner.cost.get("cpu_seconds", 0.0), 3),
                processes=learner.cost.get("processes", 1))
     return out
 
@@ -309,7 +310,7 @@ def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train 
     learner.model.eval()
     try:
         g = torch.Generator(device=learner.device).manual_seed(params["seed"] + 777)
-        with learner.averaged(): s = learner.model.sample(n, generator=g).cpu()
+        with learner.averaged(): s = learner.model.sample(n, rng=g).cpu()
         q = sample_quality(s, extractor=params["fid_extractor"], dataset=params["dataset"], root=params.get("data_root"),
                            split="test", n_reference=min(n, len(data.u8_test)), metrics=("fid",), scale=data.scale,
                            seed=params.get("fid_seed") or 0,  # the curves' ruler was seed 0 before `fid_seed` too
@@ -319,7 +320,7 @@ def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train 
 
 class FIDCurve(Callback):
     """Append {label, seconds, iteration, fid, gradient evaluations} to `curve` every `every` training seconds (clock
-    paused). The rows are kept in the learner's checkpoint (`learner.extra`), so a resumed configuration's curve goes
+    paused). The rows are kept in the learner's checkpoint (`learner.records`), so a resumed configuration's curve goes
     on from the rows it had, not from the resume point."""
     def __init__(self, label:str, every:float, curve:list, fid:Callable, # fid(learner) -> float
                  flat_points:int=0, # > 0: stop training once the curve is flat with this many points in its tail
@@ -330,16 +331,16 @@ class FIDCurve(Callback):
     def _now(self, l): return l.seconds if self.by == "seconds" else l.iteration
     def _eval(self, l):
         with l.paused_clock():
-            self.curve.append(dict(label=self.label, seconds=float(l.seconds), iteration=int(l.iteration),
+            self.curve.append(dict(label=self.label, seconds=float(l.seconds), cpu_seconds=float(l.cpu_seconds), iteration=int(l.iteration),
                                    fid=float(self.fid(l)), decoder_grad_evals=int(l.cost["decoder_grad_evals"]),
                                    encoder_grad_evals=int(l.cost["encoder_grad_evals"])))
         if self.flat_points and len(self.curve) > self.flat_points:
             pl = plateau([c[self.by] for c in self.curve], [c["fid"] for c in self.curve])
             if pl["flat"] and pl["n_tail"] >= self.flat_points: self.flat = l.stop = True
     def on_fit_start(self, l):
-        saved = l.extra.setdefault("fid_curves", {}).get(self.label, [])
+        saved = l.records.setdefault("fid_curves", {}).get(self.label, [])
         if not self.curve: self.curve.extend(saved)  # a resumed learner's rows (none in a fresh one)
-        l.extra["fid_curves"][self.label] = self.curve  # the same list: each checkpoint saves the rows so far
+        l.records["fid_curves"][self.label] = self.curve  # the same list: each checkpoint saves the rows so far
         if not self.curve: self._eval(l)
         self.next = self._now(l) + self.every
     def on_batch_end(self, l):
