@@ -140,6 +140,7 @@ def test_runs_keep_what_the_book_shows():
     keep = {r.id for r in used_runs(runs)} | {r.id for r in runs if r.id.rsplit("-", 1)[-1] in chapters}
     assert not [f"{r.experiment}/{r.id}" for r in runs if r.id not in keep], \
         "runs the report does not use: remove them (git rm -r) and add a line each to runs/SUPERSEDED.md"
+    assert not [r.id for r in runs if r.params.get("profile") == "smoke"], "smoke runs are CI checks: not committed"
     lines = [l for l in (ROOT / "runs" / "SUPERSEDED.md").read_text().splitlines() if l.startswith("| ") and "/" in l]
     for l in lines:
         run, ran, removed = [c.strip() for c in l.strip("|").split("|")]
