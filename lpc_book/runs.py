@@ -282,7 +282,7 @@ def parse_value(text:str):
 def check_kernel(kernel:str="python3", # the Jupyter kernel that runs the experiment notebooks
                 ):
     "Raise `ParameterError`, saying what to install, when `kernel` is missing from this environment."
-    import sys
+    import sys  # only for the message: the interpreter to install the kernel into
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel  # with papermill: only to run notebooks
     try: KernelSpecManager().get_kernel_spec(kernel)
     except NoSuchKernel:
