@@ -2,19 +2,35 @@
 `lpc-book run lpc_vs_baselines --profile smoke --root CLONE` runs (the Jupyter kernel that executes the notebooks comes
 with the package); without the kernel, the command says what to install and leaves no run folder.
 
-PyTorch and its CUDA libraries (5.5 GB of wheels) are linked from this environment into a folder on the fresh
-environment's path rather than unpacked again: pip sees them installed and installs everything else the package
-declares from the wheels it finds (the cache, or the package index). `LPC_FULL_INSTALL_TEST=1` installs them too."""
+PyTorch, torchvision and everything they depend on (the CUDA libraries, numpy, sympy...: 5.7 GB) are linked from this
+environment into a folder on the fresh environment's path rather than unpacked again: pip sees them installed, and
+installs everything else the package declares (the Jupyter kernel, papermill, seaborn, scipy, pandas...) from the
+wheels it finds. `LPC_FULL_INSTALL_TEST=1` installs PyTorch too."""
 import json, os, re, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import ROOT
 
-# torch's wheel (torch, torchgen, functorch), torchvision's, triton's and the CUDA libraries': pip's to install, the
-# same files, unless LPC_FULL_INSTALL_TEST is set
-HEAVY = re.compile(r"^(torch|torchgen|functorch|torchvision|torchvision\.libs|triton|nvidia|cuda)$"
-                   r"|^(torch|torchvision|triton)-[0-9][^/]*\.dist-info$|^(nvidia|cuda)[_-][\w.-]+$")
 SOURCE = ("setup.py", "settings.ini", "pyproject.toml", "MANIFEST.in", "README.md", "lpc_book")  # what pip builds from
+
+def torch_closure(roots=("torch", "torchvision"))->set[Path]:
+    """The site-packages entries (packages, their .libs and .dist-info) of `roots` and of everything they require,
+    extras followed (torch asks for cuda-toolkit[cublas, ...]); pip and setuptools stay the fresh environment's own."""
+    from importlib.metadata import distribution, PackageNotFoundError
+    from packaging.requirements import Requirement
+    seen, todo, entries = set(), [(r, "") for r in roots], set()
+    while todo:
+        name, extra = todo.pop()
+        name = re.sub(r"[-_.]+", "-", name).lower()
+        if (name, extra) in seen or name in ("pip", "setuptools"): continue
+        seen.add((name, extra))
+        try: d = distribution(name)
+        except PackageNotFoundError: continue
+        for r in map(Requirement, d.requires or []):
+            if not r.marker or r.marker.evaluate({"extra": extra}): todo += [(r.name, "")] + [(r.name, e) for e in r.extras]
+        site = Path(d.locate_file(""))
+        entries |= {site / f.parts[0] for f in d.files or [] if f.parts[0] not in ("..", "__pycache__")}
+    return {e for e in entries if e.exists()}
 
 def _pip_env():
     return {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))} | {
@@ -32,13 +48,11 @@ def fresh(tmp_path_factory):
     py = venv / "bin" / "python"
     site = Path(subprocess.check_output([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
     if not os.environ.get("LPC_FULL_INSTALL_TEST"):
-        import torch
-        heavy = tmp / "heavy"; heavy.mkdir()
-        for p in Path(torch.__file__).parents[1].iterdir():
-            if HEAVY.match(p.name): (heavy / p.name).symlink_to(p)
+        heavy = tmp / "torch"; heavy.mkdir()
+        for p in torch_closure(): (heavy / p.name).symlink_to(p)
         (site / "_lpc_book_test_torch.pth").write_text(f"{heavy}\n")
     t0 = time.time()
-    r = subprocess.run([py, "-m", "pip", "install", "-q", str(src)], env=_pip_env(), capture_output=True, text=True,
+    r = subprocess.run([py, "-m", "pip", "install", "-q", "--no-compile", str(src)], env=_pip_env(), capture_output=True, text=True,
                        timeout=1800, cwd=tmp)
     if r.returncode and re.search(r"No matching distribution|Could not find a version|connection", r.stderr, re.I):
         pytest.skip(f"pip could not get the package's dependencies here: {r.stderr[-500:]}")
@@ -65,10 +79,7 @@ def test_installed_lpc_book_runs_an_experiment(fresh):
 def test_without_the_kernel_the_error_says_what_to_install(fresh):
     venv, tmp = fresh
     subprocess.run([venv / "bin" / "python", "-m", "pip", "uninstall", "-q", "-y", "ipykernel"], env=_pip_env(), check=True)
-    try:
-        out = tmp / "runs-nokernel"
-        r = lpc_book(venv, tmp, "run", "lpc_vs_baselines", "--profile", "smoke", "--root", str(ROOT), "-p", "out_dir", str(out))
-        assert r.returncode == 2 and "pip install ipykernel" in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
-        assert not out.exists() or not any(out.rglob("*")), "a failed start left a run folder"
-    finally:
-        subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "ipykernel"], env=_pip_env())
+    out = tmp / "runs-nokernel"
+    r = lpc_book(venv, tmp, "run", "lpc_vs_baselines", "--profile", "smoke", "--root", str(ROOT), "-p", "out_dir", str(out))
+    assert r.returncode == 2 and "pip install ipykernel" in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert not out.exists() or not any(out.rglob("*")), "a failed start left a run folder"
