@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.lpc_book-installed
 PROFILE ?= smoke
+# torch threads of each run that `make book` / `make experiments` starts (OMP_NUM_THREADS; THREADS=2 for two)
+THREADS ?= 1
 NBDEV_TEST_FLAGS ?= slow
 PYTEST_WORKERS ?= 2   # pytest-xdist processes, each taking whole test files (0: all in this process)
 export PYTHONHASHSEED := 0
@@ -15,7 +17,7 @@ export MPLBACKEND := Agg
 
 help:
 	@echo "make test   - check notebooks == package, run notebook tests and pytest (sets up .venv)"
-	@echo "make book   - run the experiments (PROFILE=$(PROFILE)) and build the website into _site/"
+	@echo "make book   - run the experiments (PROFILE=$(PROFILE), THREADS=$(THREADS) per run) and build the website into _site/"
 	@echo "make site   - build the website from nbs/ and runs/ (quarto if installed, else offline)"
 	@echo "make lab    - open the book in JupyterLab"
 	@echo "make export - nbdev_export + nbdev_clean + README from nbs/index.ipynb"
@@ -53,6 +55,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(MAKE) --no-print-directory test NBDEV_TEST_FLAGS=
 
+experiments: export OMP_NUM_THREADS := $(THREADS)
 experiments: $(STAMP)
 	$(BIN)/lpc-book run all --profile $(PROFILE)
 
@@ -63,8 +66,9 @@ book: $(STAMP)
 site: $(STAMP)
 	$(BIN)/lpc-book site
 
+# JupyterLab refuses to start as root without --allow-root (containers, CI machines)
 lab: $(STAMP)
-	$(BIN)/jupyter lab nbs/
+	$(BIN)/jupyter lab nbs/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 export: $(STAMP)
 	$(BIN)/nbdev_export

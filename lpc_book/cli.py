@@ -10,7 +10,7 @@ import lpc_book
 from . import jobs as J
 from .params import ParameterError
 from .runs import (run_experiment, profile_params, parse_value, list_runs, project_root, preflight, resume_plan,
-                           apply_resume_plan, lock_state, Run, RunLock, RunLockedError)
+                           apply_resume_plan, lock_state, Run, RunLock, RunLockedError, check_kernel)
 from .site import build_site
 
 # %% auto #0
@@ -126,6 +126,7 @@ def _run(args):
         if args.jobs is not None and args.jobs < 1: raise ParameterError(f"--jobs {args.jobs}: expected an integer >= 1")
         seeds = J.parse_seeds(args.seeds) if args.seeds else None
         plan = J.plan_runs(args.experiment, args.profile, overrides, seeds, root, args.launcher)  # and each preflighted
+        if args.launcher == "local": check_kernel()  # the notebooks' kernel, before any run folder (Slurm's nodes have their own)
         if args.launcher == "slurm":  # Slurm's own answer, before any folder exists
             J.check_slurm(slurm, {profile_params(n, args.profile, o, root).get("nproc", 1) for n, o in plan})
     except ParameterError as e:

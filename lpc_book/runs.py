@@ -20,7 +20,8 @@ __all__ = ['ROOT_ENV', 'LOCK_FILE', 'LOCK_ENV', 'LOCK_FD_ENV', 'PRC_NEIGHBOURS',
            'lock_holder', 'RunLock', 'lock_state', 'pid_alive', 'Run', 'check_sample_counts', 'check_device',
            'check_writable_dir', 'check_out_dir', 'preflight', 'CheckpointError', 'inspect_checkpoint', 'ResumePlan',
            'resume_plan', 'apply_resume_plan', 'start_run', 'list_runs', 'progress_text', 'run_note', 'runs_table',
-           'check_profile', 'load_profile', 'profile_entries', 'profile_params', 'parse_value', 'run_experiment']
+           'check_profile', 'load_profile', 'profile_entries', 'profile_params', 'parse_value', 'check_kernel',
+           'run_experiment']
 
 # %% ../nbs/08_runs.ipynb #b9d4de08
 ROOT_ENV = "LPC_BOOK_ROOT"
@@ -732,6 +733,18 @@ def parse_value(text:str):
     if isinstance(v, str) and v.lower() in ("none",): return None
     return v
 
+# %% ../nbs/08_runs.ipynb #73a40dcd
+def check_kernel(kernel:str="python3", # the Jupyter kernel that runs the experiment notebooks
+                ):
+    "Raise `ParameterError`, saying what to install, when `kernel` is missing from this environment."
+    import sys  # only for the message: the interpreter to install the kernel into
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel  # with papermill: only to run notebooks
+    try: KernelSpecManager().get_kernel_spec(kernel)
+    except NoSuchKernel:
+        raise ParameterError(f"the Jupyter kernel {kernel!r}, which runs the experiment notebooks, is not installed in this "
+                             f"environment: install it with `{sys.executable} -m pip install ipykernel` (a dependency of "
+                             f"lpc_book, so `pip install .` brings it), or name an installed kernel") from None
+
 # %% ../nbs/08_runs.ipynb #546956aa
 class _Drop(logging.Filter):
     "A logging filter dropping the records whose message starts with `prefix`."
@@ -751,6 +764,7 @@ def run_experiment(experiment:str, # experiment name (nbs/experiments/<experimen
     import papermill as pm  # heavy, and only needed to execute notebooks
     root = project_root(root)
     nb = experiments_dir(root) / f"{experiment}.ipynb"
+    check_kernel(kernel)  # before anything is created
     if run_dir is None:
         params = profile_params(experiment, profile, overrides, root)  # raises before anything is created
         if not nb.exists(): raise ParameterError(f"experiment notebook {nb} does not exist")
