@@ -170,7 +170,7 @@ def claim3_rule(widths:dict, # {seed: {sampler: width}}
     d = [w["preconditioned"] - w["ula"] for w in widths.values()]
     m, lo, hi, n = _t(d, 1 - ALPHA)
     verdict = ("held" if lo > 0 else "not held" if hi < 0 else "inconclusive") if n > 1 else "inconclusive"
-    return Decision("3", "usable width (decades), preconditioned - ULA > 0", m, lo, hi, n, 1 - ALPHA, verdict,
+    return Decision("3. Preconditioning widens the usable step-size range", "usable width (decades), preconditioned - ULA > 0", m, lo, hi, n, 1 - ALPHA, verdict,
                     detail="per seed: " + ", ".join(f"{w['preconditioned']:.2f} - {w['ula']:.2f}" for w in widths.values()))
 
 # %% ../nbs/09_claims.ipynb #578af733
@@ -190,7 +190,7 @@ def claim4_rule(fids:dict, # {seed: {warm_start: FID}}
     verdict = ("not held" if beaten else "held" if held else "inconclusive") if n > 1 else "inconclusive"
     worst = max(ivs, key=lambda w: ivs[w][0])  # the comparison closest to refuting the claim
     m, lo, hi, _ = ivs[worst]
-    return Decision("4", f"log(FID Jeffreys / FID other) < 0 for every other warm start (closest: {worst})", m, lo, hi, n,
+    return Decision("4. Jeffreys is the best warm start", f"log(FID Jeffreys / FID other) < 0 for every other warm start (closest: {worst})", m, lo, hi, n,
                     level, verdict, detail="; ".join(notes))
 
 # %% ../nbs/09_claims.ipynb #a36532aa

@@ -218,5 +218,21 @@ def _resume(args):
 def _site(args):
     build_site(renderer=args.renderer); return 0
 
+# %% ../nbs/10_cli.ipynb #90743512
+def _add_cost_args(p):
+    p.add_argument("--profile", default="cpu", help="the profile whose study is summed (default: cpu)")
+    p.add_argument("--out-dir", default="runs", help="the run folders (default: runs)")
+
+@command("cost", "CPU minutes per experiment and seed of a profile's study, from its run folders", _add_cost_args)
+def _cost(args):
+    from lpc_book.results import study_cost  # (pandas and the report's modules: only for this command)
+    if not Path(args.out_dir).is_dir(): print(f"lpc-book cost: {args.out_dir!r} is not a folder", file=sys.stderr); return 2
+    c = study_cost(list_runs(args.out_dir), args.profile)
+    if c.empty: print(f"no runs of profile {args.profile!r} in {args.out_dir}"); return 0
+    print(c.to_string(index=False))
+    per = c.groupby("experiment")["minutes"].sum()
+    print(f"total {per.sum() / 60:.1f} core-hours: " + ", ".join(f"{e} {m / 60:.1f}" for e, m in per.items()))
+    return 0
+
 # %% ../nbs/10_cli.ipynb #35bec358
 if __name__ == "__main__" and "IPython" not in sys.modules: sys.exit(main())

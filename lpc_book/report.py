@@ -14,7 +14,8 @@ from .runs import Run, list_runs, project_root
 from .stats import t_interval
 from .results import (runs_frame, latest_ok, results_frame, seed_runs, seed_table, curve_frame, paired_values,
                               paired_fid, paired_log_px, used_runs, fmt_number, _parts)
-from .results import CLAIMS, FLOW_TASKS, claims_table, flow_prior_table, curve_flatness  # the claims' verdicts
+from .results import claims_table, flow_prior_table, curve_flatness  # the claims' verdicts (lpc_book.claims)
+from .claims import FLOW_TASKS
 
 # %% auto #0
 __all__ = ['COLUMN_LABELS', 'THEME', 'AXIS_LABELS', 'EXPERIMENT_TITLES', 'EXPERIMENT_SUMMARIES', 'HEADLINE_COLUMNS',
@@ -258,11 +259,10 @@ def _flow_task_frame(by_seed:dict)->pd.DataFrame:
         for m in dict.fromkeys(t["method"]):
             f, n = t[(t.method == m) & (t.prior == "flow")], t[(t.method == m) & (t.prior == "normal")]
             if not (len(f) and len(n)): continue
-            for task, measure, col, lower in FLOW_TASKS:
+            for task, (col, higher) in FLOW_TASKS.items():
                 if col not in t.columns or pd.isna(f[col].iloc[0]) or pd.isna(n[col].iloc[0]): continue
                 a, b = float(f[col].iloc[0]), float(n[col].iloc[0])
-                rows.append(dict(configuration=f"{m}: {task} ({measure})", seed=s,
-                                 difference=((b - a) if lower else (a - b)) / abs(b)))
+                rows.append(dict(configuration=f"{m}: {task}", seed=s, difference=((a - b) if higher else (b - a)) / abs(b)))
     return pd.DataFrame(rows, columns=["configuration", "seed", "difference"])
 
 def flow_tasks_figure(by_seed:dict, # {seed: flow_prior Run}

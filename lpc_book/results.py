@@ -8,14 +8,16 @@ import json, math
 import numpy as np
 import pandas as pd
 from .runs import Run, list_runs
-from .params import ParameterError, defaults
-from .stats import t_interval, ratio_interval, paired_difference, verdict, usable_range, first_crossing, plateau
+from .params import ParameterError, defaults, SHARED_FIELDS
+from .methods import METHODS, make_method
+from . import claims as C
+from .stats import t_interval, ratio_interval, plateau
 
 # %% auto #0
-__all__ = ['COST_COLUMNS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'CLAIMS', 'FLOW_TASKS', 'runs_frame', 'profile_label', 'Assembled',
-           'assemble', 'latest_ok', 'results_frame', 'fmt_number', 'fmt_interval', 'same_design', 'seed_runs',
+__all__ = ['COST_COLUMNS', 'METHOD_KEYS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'profile_label', 'Assembled', 'assemble',
+           'latest_ok', 'results_frame', 'fmt_number', 'fmt_interval', 'methods_as_run', 'same_design', 'seed_runs',
            'seed_table', 'curve_frame', 'paired_log_px', 'paired_values', 'paired_fid', 'claims_table',
-           'flow_prior_table', 'curve_flatness', 'used_runs']
+           'flow_prior_table', 'curve_flatness', 'study_cost', 'used_runs']
 
 # %% ../nbs/09_results.ipynb #c16d6497
 COST_COLUMNS = ["sgd_iterations", "decoder_grad_evals", "encoder_grad_evals", "seconds"]
@@ -51,19 +53,22 @@ def profile_label(run:Run)->str:
     return p.get("profile", "") + _method_cut(run) + (f", {t} threads" if t > 1 else "")
 
 class Assembled:
-    """A full table assembled from cut runs (`-p method '[...]'`) of one experiment, commit and set of parameters
-    (profile and seed included) whose methods, taken once each, make the experiment's whole list: the way to split
-    a long table over processes, GPUs or Slurm jobs. It reads like a `Run` to the report; `parts` are the runs."""
-    def __init__(self, parts:list[Run]): # in the order the runs were made
-        self.parts = parts
+    """A full table assembled from cut runs (`-p method '[...]'`) of one experiment and design (profile and seed
+    included): each configuration's rows come from the newest run that has them, so a long table can be split over
+    processes, GPUs or Slurm jobs, and a new method's rows can join older rows of methods whose code did not change.
+    Every row says which commit it came from (`commit`). It reads like a `Run` to the report; `parts` are the runs."""
+    def __init__(self, parts:list[tuple]): # (run, the configuration labels it gives), oldest first
+        self.parts = [r for r, _ in parts]
         first, ms = self.parts[0], [r.metrics for r in self.parts]
         self.experiment, self.status = first.experiment, "ok"
         self.id = " + ".join(r.id for r in self.parts)
-        self.params = {**first.params, "method": [m for r in self.parts for m in r.params["method"]]}
+        self.params = {**first.params, "method": [lab for _, labs in parts for lab in labs]}
         self.config = {**first.config, "params": self.params}
         merged = lambda k: {a: b for m in ms for a, b in (m.get(k) or {}).items()}
-        self.metrics = {**ms[0], "results": [x for m in ms for x in m.get("results", [])],
-                        "claims": merged("claims"), "summary": merged("summary"), "flagged": merged("flagged")}
+        rows = [{**x, "commit": str(r.config.get("git_commit") or "")[:7]} for r, labs in parts
+                for x in r.metrics.get("results", []) if _label(x) in labs]
+        self.metrics = {**ms[-1], "results": rows, "claims": merged("claims"), "summary": merged("summary"),
+                        "flagged": merged("flagged")}
 
 def _parts(run)->list: return getattr(run, "parts", [run])
 
@@ -74,19 +79,27 @@ def _curves(r)->pd.DataFrame|None:
 
 def _is_cut(r)->bool: return r.status == "ok" and _method_cut(r) != ""
 
+def _label(row:dict): return next((row[k] for k in KEY_COLUMNS if k in row), None)  # a results row's configuration
+
+METHOD_KEYS = {"method", "method_params", "prior_steps", "out_dir", "run_dir", "resume", "threads", "nproc", *SHARED_FIELDS}
+
+def _design(r)->str:
+    "A run's parameters but those that choose or set its methods (old runs' missing ones at their legacy values)."
+    d = _defaults(r.experiment)
+    return json.dumps({k: v for k, v in {**d, **r.params}.items() if k in d and k not in METHOD_KEYS}, sort_keys=True, default=str)
+
 def assemble(runs:list[Run])->list[Assembled]:
-    "Full tables assembled from ok cut runs that share experiment, commit and every parameter but `method` (`runs` oldest first)."
+    """Full tables from ok cut runs of one experiment and design (`runs` oldest first): each configuration from the
+    newest run that has it, until the experiment's default method list is covered."""
     groups = {}
-    for r in reversed(runs):
-        if not _is_cut(r): continue
-        rest = json.dumps({k: v for k, v in r.params.items() if k != "method"}, sort_keys=True, default=str)
-        groups.setdefault((r.experiment, r.config.get("git_commit"), rest), []).append(r)
+    for r in reversed(runs):  # newest first
+        if _is_cut(r): groups.setdefault((r.experiment, _design(r)), []).append(r)
     out = []
-    for (exp, *_), rs in groups.items():
+    for (exp, _), rs in groups.items():
         full, parts, have = set(defaults(exp)["method"]), [], set()
-        for r in rs:  # newest first: a run joins when its methods are new to the table
-            if have & set(r.params["method"]): continue
-            parts.append(r); have |= set(r.params["method"])
+        for r in rs:
+            labs = list(dict.fromkeys(l for x in r.metrics.get("results", []) if (l := _label(x)) is not None and l not in have))
+            if labs: parts.append((r, labs)); have |= set(labs)
             if full <= have: out.append(Assembled(parts[::-1])); break
     return out
 
@@ -144,13 +157,23 @@ def fmt_interval(iv, # a `lpc_book.stats` interval (mean, lo, hi, n)
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
 KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
 
+def methods_as_run(params:dict)->dict|None:
+    "{method: its resolved fields} of a run's `method` list under its parameters (None if they no longer build)."
+    ms = params.get("method")
+    ms = ms if isinstance(ms, list) else [ms] if ms else []
+    try: return {m: make_method(m, params).config() for m in ms if m in METHODS}
+    except (ValueError, TypeError): return None
+
 def same_design(a:dict, b:dict, # two runs' parameters
                 default:dict|None=None, # the experiment's defaults: a name only one run has is compared with its default
                )->bool:
-    """Whether two runs' parameters agree on everything but the seed. A name only one of them has (a parameter added
-    after the other ran) is compared with its `default`, the behaviour of the run that predates it; without one, or
-    for a name the experiment no longer has, it is not compared."""
-    skip, default = {"seed", "out_dir", "run_dir", "resume"}, default or {}
+    """Whether two runs' parameters agree on everything but the seed. Their methods are compared as they ran (each
+    method's resolved fields, `methods_as_run`), not by the shared parameters and `method_params` that set them, so
+    that a run which set ABP's chain through the old shared `n_steps` pools with one whose preset sets it. A name only
+    one of them has (a parameter added after the other ran) is compared with its `default`, the behaviour of the run
+    that predates it; without one, or for a name the experiment no longer has, it is not compared."""
+    skip, default = {"seed", "out_dir", "run_dir", "resume", "method_params", *SHARED_FIELDS}, default or {}
+    if methods_as_run(a) != methods_as_run(b): return False
     a, b = {**{k: v for k, v in default.items() if k in b}, **a}, {**{k: v for k, v in default.items() if k in a}, **b}
     return all(a[k] == b[k] for k in a.keys() & b.keys() - skip)
 
@@ -284,140 +307,46 @@ def paired_fid(by_seed:dict, # {seed: Run}
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_results.ipynb #64816651
-CLAIMS = ("LPC matches or beats the VAE on FID (equal SGD iterations)",
-          "LPC matches or beats the VAE on FID (equal seconds)",
-          "Fewer SGD iterations to the VAE's quality",
-          "Preconditioning widens the usable step-size range",
-          "Jeffreys is the best warm start")
+def _decision_row(d:C.Decision, # a rule's outcome
+                  by_seed:dict, # the runs it read, {seed: Run}
+                 )->dict:
+    "One row of the claims table: the claim, its verdict, the statistic with its interval and level, the seeds behind it."
+    est = "no seeds" if d.n == 0 else f"{fmt_number(d.estimate)} [{fmt_number(d.lo)}, {fmt_number(d.hi)}]"
+    level = f"{100 * d.level:.3g}%"
+    return dict(claim=d.claim, verdict=d.verdict, statistic=f"{est} ({level} interval)", seeds=d.n,
+                censored=d.censored, look=d.look, rule=d.rule + (f"; {d.detail}" if d.detail else ""),
+                runs=", ".join(p.id for r in by_seed.values() for p in _parts(r)))
 
-def _fmt_iv(iv, unit="", fmt=".3g"):
-    return "no seeds" if iv.n == 0 else f"{iv.mean:{fmt}}{unit}" + (f" [{iv.lo:{fmt}}, {iv.hi:{fmt}}]" if iv.n > 1 else " (one seed)")
-
-def _flagged(v)->bool: return isinstance(v, (list, tuple)) and len(v) > 0  # a row's chain flags
-
-def _claim(name, stat, iv, threshold, side, by_seed, rule, extra=""):
-    return dict(claim=name, verdict=verdict(iv, threshold, side), statistic=f"{stat}: {_fmt_iv(iv)}", seeds=iv.n,
-                rule=rule + (f"; {extra}" if extra else ""), runs=", ".join(r.id for r in by_seed.values()))
-
-def claims_table(runs:list[Run], # every run (the newest ok run of each seed is used)
+def claims_table(runs:list[Run], # every run
                  profile:str="cpu",
                 )->pd.DataFrame:
-    "The four claims' verdicts under `profile`, each with its statistic's interval over seeds (see the text above)."
-    out = []
-    conv = seed_runs(runs, "convergence", profile)
-    rel = lambda l, v: (l - v) / v
-    d_it, d_s, ratios, bounds, not_flat, lpc_falling, dips = [], [], [], [], 0, 0, 0
-    for r in conv.values():
-        c = _curves(r)
-        if c is None or not {"lpc", "vae"} <= set(c["method"]): continue
-        l, v = (c[c.method == m].sort_values("iteration") for m in ("lpc", "vae"))
-        at = lambda ax, t: [float(np.interp(t, g[ax], g["fid"])) for g in (l, v)]
-        d_it.append(rel(*at("iteration", min(l["iteration"].iloc[-1], v["iteration"].iloc[-1]))))
-        d_s.append(rel(*at("seconds", min(l["seconds"].iloc[-1], v["seconds"].iloc[-1]))))
-        pl = plateau(v["iteration"], v["fid"]); target = pl["level"]; not_flat += not pl["flat"]
-        still = plateau(l["seconds"], l["fid"])["change"] < -0.02; lpc_falling += still
-        cl, cv = (first_crossing(g["iteration"], g["fid"], target) for g in (l, v))
-        # a crossing holds when LPC's own tail level is within two evaluations' noise (the VAE tail's scatter) of F*
-        noise = pl["noise"] if math.isfinite(pl["noise"]) else 0.0
-        held = cl.reached and plateau(l["iteration"], l["fid"])["level"] <= target + 2 * noise
-        dips += cl.reached and not held
-        last = float(l["iteration"].iloc[-1])
-        if not (cv.reached and cv.x > 0): ratios.append(math.inf)
-        elif held: ratios.append(cl.x / cv.x)
-        elif last < cv.x: bounds.append((last / cv.x, still))  # censored: fewer iterations than the VAE needed, ratio above this
-        else: ratios.append(math.inf)  # as many iterations as the VAE needed, and not there (or only in a dip)
-    falling = f"LPC's curve still falling at the end in {lpc_falling} of {len(d_s)} seeds" if d_s else ""
-    out.append(_claim(CLAIMS[0], "(FID LPC - FID VAE) / FID VAE at equal SGD iterations", t_interval(d_it), 0.10, "below",
-                      conv, "held below +0.10; read at the fewer of the two curves' iterations"))
-    out.append(_claim(CLAIMS[1], "(FID LPC - FID VAE) / FID VAE at equal seconds", t_interval(d_s), 0.10, "below", conv,
-                      "held below +0.10", falling))
-    iv = ratio_interval(ratios, [1.0] * len(ratios))
-    row = _claim(CLAIMS[2], "iterations to F*, LPC / VAE", iv, 1.0, "below", conv, "held below 1")
-    n, never = len(ratios) + len(bounds), sum(not math.isfinite(x) for x in ratios)
-    if never:
-        row.update(verdict="not held", rule=row["rule"] + f"; in {never} of {n} seeds LPC had made the VAE's iterations to F* "
-                   f"without reaching it")
-    if bounds:
-        if not never: row["verdict"] = "inconclusive"
-        row["rule"] += (f"; in {len(bounds)} of {n} seeds LPC's budget ended before it had made the VAE's iterations to F* "
-                        f"(censored: the ratio is above {', '.join(f'{b:.2g}' for b, _ in bounds)}; its curve "
-                        f"{sum(f for _, f in bounds)} of them still falling)")
-    if dips: row["rule"] += (f"; in {dips} of {n} seeds LPC crossed F* only in a dip (its tail ended more than two "
-                             f"evaluations' noise above F*), which does not count as reaching it")
-    if not_flat: row["rule"] += f"; the VAE's curve is not flat in {not_flat} of {n} seeds, so F* is not its plateau"
-    out.append(row)
-    pre = seed_runs(runs, "precondition", profile)
-    d, best_u, best_p = [], [], []
-    for r in pre.values():
-        t = _rows(r)
-        if "sampler" not in t: continue
-        # a flagged row's chains did not move (or were unstable): not usable
-        use = lambda g: usable_range(g["step_size"], g["fid"].where(~g["flags"].map(_flagged)) if "flags" in g else g["fid"])
-        ula = t[t.sampler == "ula"]
-        pcs = [use(g) for _, g in t[t.sampler == "preconditioned"].groupby("beta")]
-        if len(ula) and pcs:
-            u = use(ula)
-            d.append(max(p["decades"] for p in pcs) - u["decades"])
-            best_u.append(u["best"]); best_p.append(min(p["best"] for p in pcs))
-    out.append(_claim(CLAIMS[3], "usable decades, preconditioned - ULA", t_interval(d), 0.0, "above", pre,
-                      "held above 0; usable: FID within 10% of the sampler's best among the step sizes whose chains "
-                      "moved (rows flagged static or unstable excluded)",
-                      f"each sampler's best FID among them: ULA {_fmt_iv(t_interval(best_u))}, preconditioned "
-                      f"{_fmt_iv(t_interval(best_p))}" if d else ""))
-    ws = seed_runs(runs, "warm_start", profile)
-    per = {}
-    for r in ws.values():
-        t = _rows(r)
-        if "warm_start" in t: per[len(per)] = t.set_index("warm_start")
-    others = sorted({w for t in per.values() for w in t.index} - {"jeffreys"})
-    diffs = {w: paired_difference([float(t.loc["jeffreys", "fid"]) for t in per.values() if {"jeffreys", w} <= set(t.index)],
-                                  [float(t.loc[w, "fid"]) for t in per.values() if {"jeffreys", w} <= set(t.index)])
-             for w in others}
-    vs = [verdict(iv, 0.0, "below") for iv in diffs.values()]
-    v = ("inconclusive" if not vs else "held" if all(x == "held" for x in vs)
-         else "not held" if any(verdict(iv, 0.0, "above") == "held" for iv in diffs.values()) else "inconclusive")
-    drop = {w: t_interval([float(t.loc[w, "chain_energy_drop"]) for t in per.values()
-                           if w in t.index and "chain_energy_drop" in t and pd.notna(t.loc[w, "chain_energy_drop"])])
-            for w in ["jeffreys", *others]}
-    n = max((iv.n for iv in diffs.values()), default=0)
-    out.append(dict(claim=CLAIMS[4], verdict=v, seeds=n,
-                    statistic="; ".join(f"FID Jeffreys - {w}: {_fmt_iv(iv)}" for w, iv in diffs.items()) or "no seeds",
-                    rule="held when every difference is below 0; energy drop along the chain (mixing): "
-                         + ", ".join(f"{w} {_fmt_iv(iv)}" for w, iv in drop.items() if iv.n),
-                    runs=", ".join(r.id for r in ws.values())))
-    return pd.DataFrame(out)
+    "The paper's claims under `profile`, each decided by its rule in `lpc_book.claims` from the seeds of its experiment."
+    conv, pre, ws = (seed_runs(runs, e, profile) for e in ("convergence", "precondition", "warm_start"))
+    rows = [_decision_row(d, conv) for d in C.claims_1_2(conv)]
+    rows += [_decision_row(C.claim_3(pre), pre), _decision_row(C.claim_4(ws), ws)]
+    return pd.DataFrame(rows)
 
 # %% ../nbs/09_results.ipynb #c8168b83
-FLOW_TASKS = ( # (task, measure, result column, lower is better)
-    ("1. generation", "FID", "fid", True), ("2. reconstruction", "test MSE", "recon_mse", True),
-    ("3. inpainting, centre", "MSE on the hidden pixels", "inpaint_centre_mse", True),
-    ("3. inpainting, random pixels", "MSE on the hidden pixels", "inpaint_random_mse", True),
-    ("4. anomaly detection", "AUROC", "anomaly_auroc", False), ("4. anomaly detection", "AUPRC", "anomaly_auprc", False),
-    ("5. recovery from noise", "MSE to the clean image", "recovery_noise_mse", True),
-    ("5. recovery from occlusion", "MSE to the clean image", "recovery_occlusion_mse", True))
-
-def flow_prior_table(runs:list[Run], # every run (the newest ok run of each seed of the newest design is used)
+def flow_prior_table(runs:list[Run], # every run
                      profile:str="cpu",
+                     method:str="abp", # the learning rule whose two priors are compared
                     )->pd.DataFrame:
-    "Per method and task: the flow prior's and N(0, I)'s mean [95% interval] over seeds, their paired difference, a verdict."
+    """Per task: the flow prior's and N(0, I)'s means over seeds, the verdict of `lpc_book.claims.flow_prior` (log ratio,
+    Holm over the tasks, equivalence within +-3%), and how many rows' test-time descents had not settled."""
     by_seed = seed_runs(runs, "flow_prior", profile)
     per = [_rows(r) for r in by_seed.values()]
-    per = [t for t in per if {"method", "prior"} <= set(t.columns)]
+    per = [t.set_index("config") for t in per if "config" in t.columns]
     out = []
-    for m in dict.fromkeys(x for t in per for x in t["method"]):
-        pairs = [(t[(t.method == m) & (t.prior == "flow")], t[(t.method == m) & (t.prior == "normal")]) for t in per]
-        pairs = [(f.iloc[0], n.iloc[0]) for f, n in pairs if len(f) and len(n)]
-        for task, measure, col, lower in FLOW_TASKS:
-            vals = [(float(f[col]), float(n[col])) for f, n in pairs if col in f and pd.notna(f[col]) and pd.notna(n[col])]
-            if not vals: continue
-            fl, nm = zip(*vals)
-            d = paired_difference(fl, nm)
-            unsettled = sum(f"unconverged_{col}" in (r.get("flags") if _flagged(r.get("flags")) else ())
-                            for f, n in pairs for r in (f, n))
-            out.append(dict(method=m, task=task, measure=measure, flow=_fmt_iv(t_interval(fl)),
-                            normal=_fmt_iv(t_interval(nm)), **{"flow - N(0, I)": _fmt_iv(d)},
-                            verdict=verdict(d, 0.0, "below" if lower else "above"), seeds=d.n,
-                            unsettled=f"{unsettled} of {2 * len(pairs)}" if unsettled else ""))
+    for d, (task, (col, _)) in zip(C.flow_prior(by_seed, method), C.FLOW_TASKS.items()):
+        vals = [(float(t.loc[f"{method}_flow", col]), float(t.loc[f"{method}_normal", col])) for t in per
+                if {f"{method}_flow", f"{method}_normal"} <= set(t.index) and col in t.columns]
+        fl, nm = zip(*vals) if vals else ((), ())
+        flags = [t.loc[c, "flags"] for t in per for c in (f"{method}_flow", f"{method}_normal") if c in t.index and "flags" in t]
+        unsettled = sum(f"unconverged_{col}" in fl_ for fl_ in flags if isinstance(fl_, (list, tuple)))
+        out.append(dict(task=task, flow=fmt_interval(t_interval(fl)), normal=fmt_interval(t_interval(nm)),
+                        **{"log ratio (< 0: the flow helps)": f"{fmt_number(d.estimate)} [{fmt_number(d.lo)}, {fmt_number(d.hi)}]"},
+                        verdict=d.verdict, seeds=d.n, detail=d.detail,
+                        unsettled=f"{unsettled} of {len(flags)}" if unsettled else ""))
     return pd.DataFrame(out)
 
 # %% ../nbs/09_results.ipynb #748f4427
@@ -441,11 +370,34 @@ def curve_flatness(by_seed:dict, # {seed: Run}
         iv = t_interval([p["change"] for p in per.values()], level)
         state = ("flat" if -tol < iv.lo and iv.hi < tol else "falling" if iv.hi < -tol else "rising" if iv.lo > tol
                  else "undecided")
-        out.append({key: k, "level (tail median)": _fmt_iv(t_interval([p["level"] for p in per.values()], level)),
-                    f"change over the last {tail:.0%} of {x}": _fmt_iv(iv, fmt="+.1%"),
+        out.append({key: k, "level (tail median)": fmt_interval(t_interval([p["level"] for p in per.values()], level)),
+                    f"change over the last {tail:.0%} of {x}": f"{iv.mean:+.1%}" + (f" [{iv.lo:+.1%}, {iv.hi:+.1%}]" if iv.n > 1 else ""),
                     "per seed (+- se)": ", ".join(f"{p['change']:+.1%} +- {p['change_se']:.1%}" for p in per.values()),
                     "state": state, "seeds": iv.n})
     return pd.DataFrame(out)
+
+# %% ../nbs/09_results.ipynb #41fc5e26
+def _minutes(run)->tuple[float, str]:
+    "Minutes of CPU (before runs recorded it: of wall time, marked w), and * for a resumed run."
+    mark = "*" if run.metrics.get("resumed") else ""
+    if run.metrics.get("cpu_seconds") is not None: return run.metrics["cpu_seconds"] / 60, mark
+    import datetime as dt  # (only for runs that predate cpu_seconds)
+    t0, t1 = (dt.datetime.fromisoformat(v) for v in (run.config["created"], run.metrics["updated"]))
+    return (t1 - t0).total_seconds() / 60, "w" + mark
+
+def study_cost(runs:list[Run], # every run
+               profile:str="cpu",
+               experiments:list|None=None, # default: every experiment with runs of this profile
+              )->pd.DataFrame:
+    "CPU minutes per experiment and seed of the runs the report uses (`seed_runs`), summed over a table's parts."
+    exps = experiments or sorted({r.experiment for r in runs})
+    rows = []
+    for exp in exps:
+        for s, r in seed_runs(runs, exp, profile).items():
+            m = [_minutes(p) for p in _parts(r)]
+            rows.append(dict(experiment=exp, seed=s, minutes=round(sum(x for x, _ in m), 1),
+                             marks="".join(sorted({c for _, k in m for c in k})), runs=", ".join(p.id for p in _parts(r))))
+    return pd.DataFrame(rows, columns=["experiment", "seed", "minutes", "marks", "runs"])
 
 # %% ../nbs/09_results.ipynb #59879416
 def used_runs(runs:list[Run], # every run, oldest first

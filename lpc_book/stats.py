@@ -12,7 +12,7 @@ from scipy.special import stdtrit  # the Student-t quantile (scipy.stats itself 
 
 # %% auto #0
 __all__ = ['Interval', 't_interval', 'paired_difference', 'ratio_interval', 'Crossing', 'first_crossing', 'plateau',
-           'usable_range', 'verdict']
+           'flat_horizon']
 
 # %% ../nbs/09_stats.ipynb #a557db89
 @dataclass
@@ -109,30 +109,23 @@ def plateau(x:Sequence[float], # evaluation points, increasing
                 change_se=float(slope_se * width / abs(level)) if level else math.nan)
 
 # %% ../nbs/09_stats.ipynb #69764593
-def usable_range(etas:Sequence[float], # swept step sizes
-                 scores:Sequence[float], # score per step size, lower is better (non-finite: diverged)
-                 within:float=0.1, # usable: score <= (1 + within) * best
+def flat_horizon(x:Sequence[float], # evaluation points, increasing (e.g. SGD iterations)
+                 y:Sequence[float], # the curve (e.g. FID)
+                 start:float=0.0, # fit the points at x >= start
+                 tail:float=0.2, tol:float=0.02, # plateau's rule: flat when the change over the last `tail` is under `tol`
+                 max_factor:float=1000.0, # search T up to this multiple of the curve's own end
                 )->dict:
-    "The step sizes whose score is within `within` of the best, and the width of their range in decades."
-    e, s = np.asarray(etas, float), np.asarray(scores, float)
-    order = np.argsort(e); e, s = e[order], s[order]
-    ok = np.isfinite(s)
-    if not ok.any(): return dict(best=math.nan, usable=[], lo=math.nan, hi=math.nan, decades=0.0, contiguous=True)
-    best = float(s[ok].min())
-    use = ok & (s <= best * (1 + within))
-    idx = np.flatnonzero(use)
-    return dict(best=best, best_eta=float(e[ok][np.argmin(s[ok])]), usable=e[use].tolist(), lo=float(e[idx[0]]),
-                hi=float(e[idx[-1]]), decades=float(math.log10(e[idx[-1]] / e[idx[0]])),
-                contiguous=bool(np.all(np.diff(idx) == 1)))
-
-# %% ../nbs/09_stats.ipynb #f42a9713
-def verdict(iv:Interval, # the interval of the claim's statistic
-            threshold:float, # the claim holds when the statistic is below (or above) this
-            side:str="below", # "below": the claim is statistic < threshold; "above": statistic > threshold
-           )->str:
-    "'held', 'not held' or 'inconclusive' for the claim 'statistic is below/above threshold', from its interval."
-    if side not in ("below", "above"): raise ValueError(f"side={side!r} must be 'below' or 'above'")
-    if iv.n == 0 or not (math.isfinite(iv.lo) or math.isfinite(iv.hi)): return "inconclusive"
-    lo, hi = (iv.lo, iv.hi) if side == "below" else (-iv.hi, -iv.lo)
-    t = threshold if side == "below" else -threshold
-    return "held" if hi < t else "not held" if lo > t else "inconclusive"
+    "Fit a + b x^-c to the curve past `start` and extrapolate the first T at which plateau's rule would call it flat."
+    from scipy.optimize import curve_fit  # (scipy.optimize takes a second to import: only when a horizon is asked for)
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = (x >= start) & (x > 0)
+    t, f = x[keep], y[keep]
+    if len(t) < 5: raise ValueError(f"{len(t)} points at x >= start={start:g}: at least 5 are needed to fit a + b x^-c")
+    power = lambda t, a, b, c: a + b * t ** (-c)
+    p, _ = curve_fit(power, t, f, p0=(f.min() / 2, (f[0] - f.min() / 2) * t[0] ** 0.7, 0.7),
+                     bounds=([0, 0, 0.01], [np.inf, np.inf, 5]), maxfev=20000)
+    change = lambda T: (power(T, *p) - power((1 - tail) * T, *p)) / power(T, *p)
+    T0 = float(t[-1])
+    ok = [T for T in np.geomspace(T0, max_factor * T0, 2000) if abs(change(T)) < tol]
+    return dict(floor=float(p[0]), b=float(p[1]), c=float(p[2]), resid_sd=float(np.std(f - power(t, *p), ddof=3)), T=T0,
+                change_at_T=float(change(T0)), change_at_2T=float(change(2 * T0)), horizon=float(ok[0]) if ok else math.inf)
