@@ -20,23 +20,22 @@ One seed: the frontier experiment (`lpc-book run frontier --profile cpu --seeds 
 from __future__ import annotations
 import argparse, math, time
 import torch
-from common import set_threads, header, summary, finish, use_sampler
+from common import set_threads, header, summary, finish
 
 # the LPC configuration timed: the book's LPC under the cpu profile (`make_method("lpc", P)`: the profile's
 # method_params), with these fields set on top (empty: as the profile has it)
 LPC_FIELDS: dict = {}
 
 
-def run(quick=False, suffix="", cap=None, impl=None):
+def run(quick=False, suffix="", cap=None):
     t0 = time.perf_counter()
-    used = use_sampler(impl)  # LPC's sampler from another samplers.py (before/after comparisons)
     set_threads()
     from lpc_book.data import dev_data_root
     from lpc_book.runs import profile_params
     from lpc_book.experiment import load_data, train_timed, chain_summary
     from lpc_book.methods import make_method
     from lpc_book.stats import first_crossing, plateau
-    res = header("cost_quality", quick)
+    res = header("cost_quality", quick, suffix)
     root = dev_data_root()
     if root is None or not (root / "MNIST").is_dir():
         res.update(description=__doc__.strip(), skipped="../shared/data/MNIST not found")
@@ -47,7 +46,7 @@ def run(quick=False, suffix="", cap=None, impl=None):
     P = profile_params("convergence", "cpu", over)
     data = load_data(P)
     lpc = make_method("lpc", P, **LPC_FIELDS)
-    res.update(description=__doc__.strip(), definition="frontier", **used, lpc_method=lpc.config(),
+    res.update(description=__doc__.strip(), definition="frontier", lpc_method=lpc.config(),
                settings={k: P[k] for k in ("latent_dim", "width", "batch_size", "lr", "enc_lr", "sigma_lr", "likelihood",
                                            "sigma", "eval_every_seconds", "eval_curve_samples", "plateau_points",
                                            "train_seconds", "seed")}, fid="domain (mnist classifier)")
@@ -86,6 +85,5 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true"); ap.add_argument("--suffix", default="")
     ap.add_argument("--cap", type=float, help="the VAE's cap in training seconds (default 600; --quick 60)")
-    ap.add_argument("--impl", help="path of another samplers.py whose langevin LPC should use")
     a = ap.parse_args()
-    run(a.quick, a.suffix, a.cap, a.impl)
+    run(a.quick, a.suffix, a.cap)
