@@ -3,8 +3,8 @@
 The VAE trains until its FID curve is flat (`lpc_book.stats.plateau`: a fitted change under 2% over the last 20% of
 its seconds, with at least `plateau_points` evaluations there; `--cap` seconds at most). Its plateau FID is the
 target F* (the median of its last 20%) and its training seconds are the budget T; LPC then trains for the same T.
-Both use the cpu profile's convergence settings (`lpc_book.experiment.train_timed`, the code path of the convergence
-and frontier notebooks: the book's LPC of that profile (its `method_params`), latent 16, width 16, Adam, batch 64,
+Both use the cpu profile's frontier settings (`lpc_book.experiment.train_timed`, the code path of the frontier
+notebook: the book's LPC of that profile (its `method_params`), latent 16, width 16, Adam, batch 64,
 the learned sigma, domain-FID of `eval_curve_samples` samples every `eval_every_seconds` training seconds with the
 clock paused). Reported:
 
@@ -43,7 +43,7 @@ def run(quick=False, suffix="", cap=None):
     cap = cap or (60.0 if quick else 600.0)
     over = dict(data_root=str(root), train_seconds=cap, eval_every_seconds=5.0 if quick else 15.0,
                 eval_curve_samples=300 if quick else 1000, plateau_points=3 if quick else 5)
-    P = profile_params("convergence", "cpu", over)
+    P = profile_params("frontier", "cpu", over)  # the convergence experiment trains to an iteration horizon since #33
     data = load_data(P)
     lpc = make_method("lpc", P, **LPC_FIELDS)
     res.update(description=__doc__.strip(), definition="frontier", lpc_method=lpc.config(),
