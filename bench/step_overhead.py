@@ -59,9 +59,9 @@ def reference(variant, t, K):
     return (n["full"] * t["bare_full"] + n["z"] * t["bare_z"]) / K
 
 
-def chain(energy, z0, K, eta, sampler, generator, params=None):
+def chain(energy, z0, K, eta, sampler, rng, params=None):
     "The timed unit: one chain of K moves and, with `params`, theta's gradient added to `.grad` (what LPC does with it)."
-    res = langevin(energy, z0, K, eta, sampler=sampler, generator=generator, params=params)
+    res = langevin(energy, z0, K, eta, sampler=sampler, rng=rng, params=params)
     if params is not None: add_grads(params, res.theta_grad)
     return res
 
