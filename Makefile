@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= 2   # pytest-xdist processes, each taking whole test files (0:
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: help venv test test-fast check-sync nbtest pytest book experiments site lab export readme bench bench-before lock clean slurm-up slurm-down
+.PHONY: help venv test test-fast check-sync nbtest pytest book experiments site lab export readme bench lock clean slurm-up slurm-down
 
 help:
 	@echo "make test   - check notebooks == package, run notebook tests and pytest (sets up .venv)"
@@ -21,7 +21,7 @@ help:
 	@echo "make site   - build the website from nbs/ and runs/ (quarto if installed, else offline)"
 	@echo "make lab    - open the book in JupyterLab"
 	@echo "make export - nbdev_export + nbdev_clean + README from nbs/index.ipynb"
-	@echo "make bench  - run the benchmarks into bench/results/ (make bench-before: the pre-optimisation figures)"
+	@echo "make bench  - run the benchmarks (one thread) into bench/results/ and its README"
 	@echo "make slurm-up / slurm-down - start / stop a one-node Slurm on this machine (root; for the Slurm tests)"
 
 venv: $(STAMP)
@@ -78,13 +78,9 @@ export: $(STAMP)
 readme: $(STAMP)
 	$(PY) tools/readme.py
 
+bench: export OMP_NUM_THREADS := 1
 bench: $(STAMP)
 	$(PY) bench/run.py
-
-# the "before" figures of the optimisation (samplers.py of BEFORE, torch-fidelity's own Inception)
-BEFORE ?= 399e23b
-bench-before: $(STAMP)
-	$(PY) bench/run.py --before $(BEFORE)
 
 lock: $(STAMP)
 	(echo "# Full pinned environment (pip freeze --all of a working venv). Regenerate with: make lock"; \

@@ -3,8 +3,8 @@
 The VAE trains until its FID curve is flat (`lpc_book.stats.plateau`: a fitted change under 2% over the last 20% of
 its seconds, with at least `plateau_points` evaluations there; `--cap` seconds at most). Its plateau FID is the
 target F* (the median of its last 20%) and its training seconds are the budget T; LPC then trains for the same T.
-Both use the cpu profile's convergence settings (`lpc_book.experiment.train_timed`, the code path of the convergence
-and frontier notebooks: the book's LPC of that profile (its `method_params`), latent 16, width 16, Adam, batch 64,
+Both use the cpu profile's frontier settings (`lpc_book.experiment.train_timed`, the code path of the frontier
+notebook: the book's LPC of that profile (its `method_params`), latent 16, width 16, Adam, batch 64,
 the learned sigma, domain-FID of `eval_curve_samples` samples every `eval_every_seconds` training seconds with the
 clock paused). Reported:
 
@@ -20,23 +20,22 @@ One seed: the frontier experiment (`lpc-book run frontier --profile cpu --seeds 
 from __future__ import annotations
 import argparse, math, time
 import torch
-from common import set_threads, header, summary, finish, use_sampler
+from common import set_threads, header, summary, finish
 
 # the LPC configuration timed: the book's LPC under the cpu profile (`make_method("lpc", P)`: the profile's
 # method_params), with these fields set on top (empty: as the profile has it)
 LPC_FIELDS: dict = {}
 
 
-def run(quick=False, suffix="", cap=None, impl=None):
+def run(quick=False, suffix="", cap=None):
     t0 = time.perf_counter()
-    used = use_sampler(impl)  # LPC's sampler from another samplers.py (before/after comparisons)
     set_threads()
     from lpc_book.data import dev_data_root
     from lpc_book.runs import profile_params
     from lpc_book.experiment import load_data, train_timed, chain_summary
     from lpc_book.methods import make_method
     from lpc_book.stats import first_crossing, plateau
-    res = header("cost_quality", quick)
+    res = header("cost_quality", quick, suffix)
     root = dev_data_root()
     if root is None or not (root / "MNIST").is_dir():
         res.update(description=__doc__.strip(), skipped="../shared/data/MNIST not found")
@@ -44,10 +43,10 @@ def run(quick=False, suffix="", cap=None, impl=None):
     cap = cap or (60.0 if quick else 600.0)
     over = dict(data_root=str(root), train_seconds=cap, eval_every_seconds=5.0 if quick else 15.0,
                 eval_curve_samples=300 if quick else 1000, plateau_points=3 if quick else 5)
-    P = profile_params("convergence", "cpu", over)
+    P = profile_params("frontier", "cpu", over)  # the convergence experiment trains to an iteration horizon since #33
     data = load_data(P)
     lpc = make_method("lpc", P, **LPC_FIELDS)
-    res.update(description=__doc__.strip(), definition="frontier", **used, lpc_method=lpc.config(),
+    res.update(description=__doc__.strip(), definition="frontier", lpc_method=lpc.config(),
                settings={k: P[k] for k in ("latent_dim", "width", "batch_size", "lr", "enc_lr", "sigma_lr", "likelihood",
                                            "sigma", "eval_every_seconds", "eval_curve_samples", "plateau_points",
                                            "train_seconds", "seed")}, fid="domain (mnist classifier)")
@@ -86,6 +85,5 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true"); ap.add_argument("--suffix", default="")
     ap.add_argument("--cap", type=float, help="the VAE's cap in training seconds (default 600; --quick 60)")
-    ap.add_argument("--impl", help="path of another samplers.py whose langevin LPC should use")
     a = ap.parse_args()
-    run(a.quick, a.suffix, a.cap, a.impl)
+    run(a.quick, a.suffix, a.cap)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse, statistics, tempfile, time
 from pathlib import Path
 import torch
-from common import set_threads, header, footer, summary, write_json
+from common import set_threads, header, summary, finish
 
 from lpc_book.params import check_experiment
 from lpc_book.methods import make_method
@@ -79,7 +79,7 @@ def main():
               f"(q25 {1e3 * r['per_iteration']['q25']:.1f}, q75 {1e3 * r['per_iteration']['q75']:.1f}); "
               f"speed-up {r['speedup_vs_1_process_1_thread']:.2f}"
               + (f"; launch overhead {r['launch_overhead_seconds']:.1f} s" if "launch_overhead_seconds" in r else ""))
-    print(f"-> {write_json(footer(res, t0), 'distributed')}")
+    finish(res, t0, "distributed")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ Writes bench/results/iteration_time.json. MNIST from ../shared/data when present
 """
 import argparse, time
 import torch
-from common import set_threads, header, summary, finish, use_sampler
+from common import set_threads, header, summary, finish
 
 
 def main():
@@ -30,10 +30,8 @@ def main():
     ap.add_argument("--width", type=int, default=16, help="the conv nets' width (16: the cpu profile's MNIST model)")
     ap.add_argument("--quick", action="store_true", help="one repetition, K = 1 and 5")
     ap.add_argument("--suffix", default="", help="suffix of the JSON name")
-    ap.add_argument("--impl", help="path of another samplers.py whose langevin LPC should use")
     a = ap.parse_args()
     t0 = time.perf_counter()
-    used = use_sampler(a.impl)  # LPC's sampler from another samplers.py (before/after comparisons)
     if a.quick: a.repeats, a.steps = 1, [k for k in a.steps if k <= 5]
     base = set_threads(a.threads)
     threads = a.threads_list or sorted({base, 2})
@@ -55,8 +53,8 @@ def main():
     configs = {"vae": (lambda: make_method("vae"), 10)}
     for k in a.steps:
         for v in ("start", "fresh"): configs[f"lpc_K{k}_{v}"] = (lambda k=k, v=v: lpc(k, v == "fresh"), 2 if k >= 20 else 4 if k >= 5 else 8)
-    res = header("iteration_time", a.quick)
-    res.update(description=__doc__.strip(), **used, batch_size=64, width=a.width, latent_dim=16, data=src, threads=threads,
+    res = header("iteration_time", a.quick, a.suffix)
+    res.update(description=__doc__.strip(), batch_size=64, width=a.width, latent_dim=16, data=src, threads=threads,
                results={})
     for n_threads in threads:
         torch.set_num_threads(n_threads)

@@ -4,7 +4,8 @@
   classifier),
 * Inception-FID of 500 generated images against 1,000 images of the same split (torch-fidelity's InceptionV3 with
   its batch norm folded into the convolutions and channels-last activations, `lpc_book.quality.register_fused_inception`;
-  `--unfused` times torch-fidelity's own module; the images are upsampled to 299x299 RGB inside the extractor).
+  the images are upsampled to 299x299 RGB inside the extractor). torch-fidelity's own module's figure is the
+  committed `metric_throughput_before.json`.
 
 The generated images are decoder samples of a fresh (untrained) MNIST model, new for each repetition, so that no
 feature cache can help; the reference statistics are cached by torch-fidelity after the first call, which is the
@@ -29,14 +30,14 @@ def _samples(n, seed):
     return torch.cat(out)
 
 
-def _one(extractor, n, reps, root, fused=True, n_reference=None):
+def _one(extractor, n, reps, root, n_reference=None):
     from lpc_book.quality import sample_quality
     times, fids, first = [], [], None
     for r in range(reps + 1):
         x = _samples(n if r else 100, 1000 * r)  # r = 0: a small warm-up call that caches the reference statistics
         with Timer() as tm:
             res = sample_quality(x, extractor=extractor, dataset="mnist", root=root, metrics=("fid",),
-                                 n_reference=n_reference, fused_inception=fused)
+                                 n_reference=n_reference)
         if r == 0: first = tm.wall
         else: times.append(tm.wall); fids.append(res["fid"])
     return dict(extractor=extractor, n_generated=n, n_reference=res["n_reference"], reps=reps,
@@ -45,11 +46,11 @@ def _one(extractor, n, reps, root, fused=True, n_reference=None):
                 samples_per_second=n / summary(times)["median"])
 
 
-def run(quick=False, suffix="", fused=True):
+def run(quick=False, suffix=""):
     t0 = time.perf_counter()
     set_threads()
-    res = header("metric_throughput", quick)
-    res.update(description=__doc__.strip(), results={}, fused_inception=fused)
+    res = header("metric_throughput", quick, suffix)
+    res.update(description=__doc__.strip(), results={})
     from lpc_book.data import dev_data_root
     root = dev_data_root()
     # Inception on one CPU thread costs ~0.15-0.2 s an image here (fused; ~0.27 s unfused): three timed calls of 500
@@ -62,7 +63,7 @@ def run(quick=False, suffix="", fused=True):
         if root is None or not (root / "MNIST").is_dir():
             res["results"][key] = dict(skipped="../shared/data/MNIST not found"); continue
         try:
-            res["results"][key] = r = _one(ext, n, reps, root, fused, n_ref)
+            res["results"][key] = r = _one(ext, n, reps, root, n_ref)
             print(f"  {key}: {r['seconds']['median']:.1f} s (median of {reps}; first call {r['first_call_seconds']:.1f} s)",
                   flush=True)
         except Exception as e:  # e.g. Inception weights unavailable offline
@@ -75,7 +76,5 @@ def run(quick=False, suffix="", fused=True):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true"); ap.add_argument("--suffix", default="")
-    ap.add_argument("--unfused", action="store_true",
-                    help="torch-fidelity's own Inception module (before the batch-norm folding and channels-last)")
     a = ap.parse_args()
-    run(a.quick, a.suffix, fused=not a.unfused)
+    run(a.quick, a.suffix)
