@@ -218,7 +218,7 @@ def _resume(args):
 def _site(args):
     build_site(renderer=args.renderer); return 0
 
-# %% ../nbs/10_cli.ipynb #90743512
+# %% ../nbs/10_cli.ipynb #79fbe9ca
 def _add_cost_args(p):
     p.add_argument("--profile", default="cpu", help="the profile whose study is summed (default: cpu)")
     p.add_argument("--out-dir", default="runs", help="the run folders (default: runs)")

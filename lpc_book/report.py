@@ -371,9 +371,10 @@ def findings(runs:list[Run], # every run
     ct = claims_table(runs, profile)
     v = ct["verdict"].value_counts()
     ds = next((r.params.get("dataset") for (e, label), r in latest_ok(runs).items() if label == profile), None)
-    s = (f"On {DATASET_NAMES.get(ds, ds)} (the `{profile}` profile, up to {_plural(int(ct['seeds'].max()), 'seed')} per "
-         f"claim), {v.get('held', 0)} of the paper's {len(ct)} claims held, {v.get('not held', 0)} did not and "
-         f"{v.get('inconclusive', 0)} remain undecided")
+    seeds = int(ct["seeds"].max()) if len(ct) else 0
+    s = (f"On {DATASET_NAMES.get(ds, ds)} (the `{profile}` profile" + (f", up to {_plural(seeds, 'seed')} per claim" if seeds else "")
+         + f"), {v.get('held', 0)} of the paper's {len(ct)} claims held, {v.get('not held', 0)} did not, "
+         f"{v.get('inconclusive', 0)} remain undecided and {v.get('pending', 0)} await their confirmatory seeds")
     ft = flow_prior_table(runs, profile)
     if not ft.empty:
         f = ft["verdict"].value_counts()

@@ -313,7 +313,8 @@ def _decision_row(d:C.Decision, # a rule's outcome
     "One row of the claims table: the claim, its verdict, the statistic with its interval and level, the seeds behind it."
     est = "no seeds" if d.n == 0 else f"{fmt_number(d.estimate)} [{fmt_number(d.lo)}, {fmt_number(d.hi)}]"
     level = f"{100 * d.level:.3g}%"
-    return dict(claim=d.claim, verdict=d.verdict, statistic=f"{est} ({level} interval)", seeds=d.n,
+    verdict = "pending" if d.n == 0 else d.verdict  # no confirmatory seed has run: nothing was decided, not even "undecided"
+    return dict(claim=d.claim, verdict=verdict, statistic=f"{est} ({level} interval)", seeds=d.n,
                 censored=d.censored, look=d.look, rule=d.rule + (f"; {d.detail}" if d.detail else ""),
                 runs=", ".join(p.id for r in by_seed.values() for p in _parts(r)))
 

@@ -32,7 +32,7 @@ def ppca_learner(method:dict, poison:int|None=None, device="cpu", progress=False
     enc = GaussianEncoder(nn.Linear(D, 2 * d))
     lrn = Learner(model, make_method(**method), X, encoder=enc, batch_size=B, seed=3, device=device, progress=progress)
     if poison is not None:
-        g = torch.Generator(); g.set_state(lrn.order_generator.get_state())
+        g = torch.Generator(); g.set_state(lrn.batches.generator.get_state())
         perm = torch.randperm(N, generator=g)  # the epoch-0 order the learner will draw
         X[perm[poison * B + B // 2], 0] = float("nan")  # X is the learner's data (on cpu, not copied)
     return lrn
