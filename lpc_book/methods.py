@@ -335,8 +335,9 @@ def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy
                          theta:bool=True, # with theta's gradient (c_theta) or z's only (c_z)
                          n:int=10, # timed passes, after one untimed
                          backward:bool=True, # False: the forward pass alone, no gradient (the cost model's c_E)
+                         clock:Callable=time.perf_counter, # time.process_time: CPU seconds (one thread: robust to a busy machine)
                         )->float: # seconds per pass
-    "Wall-clock seconds of one energy forward and backward at `(x, z)`: the cost model's c_theta or c_z (or c_E: forward only)."
+    "Seconds (wall-clock by default) of one energy forward and backward at `(x, z)`: the cost model's c_theta or c_z (c_E: forward)."
     params = [p for p in model.parameters() if p.requires_grad]
     old = [p.grad for p in params]
     for p in params: p.grad = None  # accumulate as the chain does, into fresh buffers
@@ -350,10 +351,10 @@ def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
     try:
         once(); sync()
-        t = time.perf_counter()
+        t = clock()
         for _ in range(n): once()
         sync()
-        return (time.perf_counter() - t) / n
+        return (clock() - t) / n
     finally:
         for p, o in zip(params, old): p.grad = o  # the caller's gradients untouched
 
@@ -364,8 +365,9 @@ def store_seconds(n:int, # examples of the scratch store
                   device:torch.device|str|None=None, # the store's device (memmap: cpu)
                   memmap:bool=False, # a memory-mapped store
                   reps:int=50, # timed minibatches, after one untimed
+                  clock:Callable=time.perf_counter, # time.process_time: CPU seconds
                  )->float: # seconds per minibatch
-    "Wall-clock seconds of one minibatch's read and write of a scratch `ChainStore(n, d)`: the cost model's c_s."
+    "Seconds (wall-clock by default) of one minibatch's read and write of a scratch `ChainStore(n, d)`: the cost model's c_s."
     st = ChainStore(n, d, device, memmap=memmap)
     g = torch.Generator().manual_seed(0)
     idx = [torch.randperm(n, generator=g)[:batch] for _ in range(reps + 1)]
@@ -375,10 +377,10 @@ def store_seconds(n:int, # examples of the scratch store
         z, a, _ = st.read(i)
         st.write(i, z + step, a)
     once(idx[0]); sync()
-    t = time.perf_counter()
+    t = clock()
     for i in idx[1:]: once(i)
     sync()
-    return (time.perf_counter() - t) / reps
+    return (clock() - t) / reps
 
 # %% ../nbs/04_methods.ipynb #ae0bf98f
 @dataclass
