@@ -290,6 +290,33 @@ def _iter_section(r, name="iteration_time", title="## 4. Seconds per SGD iterati
     return out
 
 
+PERSISTENT_ARGS = ["--persistent", "--cpu-clock", "--steps", "1", "2", "5", "--threads-list", "1", "--repeats", "10",
+                   "--n-train", "8000"]  # persistent chains' visits against the cost model (#37; about 8 minutes)
+
+
+def _persist_section(r):
+    "The persistent chains' rows against the cost model."
+    cell = lambda v: f"{1e3 * v['median']:.1f} [{1e3 * v['min']:.1f}, {1e3 * v['max']:.1f}]" if v else "—"
+    get = lambda n: r["results"].get(n)
+    out = [f"## 6. Persistent chains against the cost model (`bench/iteration_time.py {' '.join(PERSISTENT_ARGS)}`)", "",
+           f"Batch {r['batch_size']}, the cpu profile's nets (latent {r['latent_dim']}, width {r['width']}), {r['data']} "
+           f"data, a store of {r['n_train']} examples, {r['base_threads']} thread, {r['clock']} clock (the CPU seconds of "
+           "a one-thread process are inflated far less than wall-clock seconds by a shared machine's load). At every K: "
+           "fresh chains (Jeffreys, the reverse KL from the chain's start), and persistent chains with the forward-KL "
+           "warm start (`fwd`, r = 0) and with the Jeffreys warm start (`jeff`, r = 1: a fresh reverse-KL sample). The "
+           "prediction s/it_VAE - c_theta + (K + 1) c_theta + r c_z + c_E / 5 + c_s takes the parts timed beside the "
+           "iterations. Median [min, max] over repetitions, milliseconds.", "",
+           f"VAE: {cell(get('vae'))} ms per iteration; c_theta {cell(get('pass_theta'))}, c_z {cell(get('pass_z'))}, "
+           f"c_E (forward only) {cell(get('pass_forward'))}, c_s (the store's read and write of 64 rows) {cell(get('store'))} ms.", "",
+           "| K | fresh (ms) | persistent, fwd (ms) | persistent, jeff (ms) | cost model's error (fresh / fwd / jeff) |",
+           "|---|---|---|---|---|"]
+    err = lambda v: f"{100 * v['model_error']:+.0f}%" if v and "model_error" in v else "—"
+    for k in sorted({int(k.split("_")[1][1:]) for k in r["results"] if k.startswith("lpc_K")}):
+        a, b, c = get(f"lpc_K{k}_start"), get(f"lpc_K{k}_persist_fwd"), get(f"lpc_K{k}_persist_jeff")
+        out.append(f"| {k} | {cell(a)} | {cell(b)} | {cell(c)} | {err(a)} / {err(b)} / {err(c)} |")
+    return out + ["", f"Machine: {_machine(r)}.", ""]
+
+
 
 # ---- the summary and the recorded files ---------------------------------------------------------------------------
 def _headline(so, so_b, cq, mt, mt_b):
@@ -340,7 +367,8 @@ def _recorded_summary(name, r):
     if r.get("benchmark") == "distributed":
         return "; ".join(f"{k}: {1e3 * v['per_iteration']['median']:.0f} ms/iteration" for k, v in r["runs"].items())
     return {"step_overhead_before": "section 1, 'before'", "metric_throughput_before": "section 3, 'before'",
-            "step_overhead_paired": "section 1, last table", "iteration_time_costmodel": "section 5"}.get(name, "")
+            "step_overhead_paired": "section 1, last table", "iteration_time_costmodel": "section 5",
+            "iteration_time_persistent": "section 6"}.get(name, "")
 
 
 def _recorded_section():
@@ -376,6 +404,8 @@ def render_readme() -> str:
     costmodel = _load("iteration_time_costmodel")
     if costmodel: lines += _iter_section(costmodel, "iteration_time_costmodel", title="## 5. The cost model against "
                                          f"measured iterations (`bench/iteration_time.py {' '.join(COSTMODEL_ARGS)} --suffix _costmodel`)")
+    persistent = _load("iteration_time_persistent")
+    if persistent: lines += _persist_section(persistent)
     lines += _recorded_section()
     return "\n".join(lines)
 

@@ -25,9 +25,10 @@ from .stats import plateau
 from .distributed import fit_distributed, replay
 
 # %% auto #0
-__all__ = ['CONV', 'UNSTABLE_DISTANCE', 'UNSTABLE_ENERGY_RISE', 'FLAGS', 'TYPED_FAILURES', 'HISTORY_ROWS', 'begin',
+__all__ = ['CONV', 'UNSTABLE_DISTANCE', 'UNSTABLE_ENERGY_RISE', 'FLAGS', 'MOVES', 'TYPED_FAILURES', 'HISTORY_ROWS', 'begin',
            'resolve_device', 'load_data', 'build_model', 'make_learner', 'data_fingerprint', 'experiment_learner',
-           'train', 'chain_summary', 'evaluate', 'run_configs', 'curve_fid', 'FIDCurve', 'train_timed']
+           'train', 'chain_summary', 'does_inference', 'evaluate', 'run_configs', 'curve_fid', 'FIDCurve',
+           'train_timed']
 
 # %% ../nbs/12_experiment.ipynb #de032aff
 def begin(name:str, # experiment name
@@ -162,7 +163,7 @@ def _train_distributed(params, data, method, label, run, resume, iterations, cbs
 UNSTABLE_DISTANCE = 50.0 # posterior standard deviations a chain may travel (mean over a logging interval)
 UNSTABLE_ENERGY_RISE = 100.0 # rise E(z_K) - E(z_0) in units of |E(z_0)| (at least 1 nat) (mean over a logging interval)
 
-FLAGS = {"static": "chains moved less than 0.1 posterior standard deviations",
+FLAGS = {"static": "chains moved less than 0.1 posterior standard deviations (from the encoder's proposal, if any)",
          "mala_stuck": "MALA accepted fewer than 10% of its moves over a whole logging interval",
          "unstable": f"the chains blew up: over a whole logging interval they travelled more than {UNSTABLE_DISTANCE:g} "
                      f"posterior standard deviations, or their energy rose by more than {UNSTABLE_ENERGY_RISE:g} times "
@@ -185,7 +186,8 @@ def chain_summary(history:list, # the learner's history rows
         v = [(-r["energy_drop"], r["loss"] + r["energy_drop"]) for r in rs if num(r.get("energy_drop")) and num(r.get("loss"))]
         return float(np.mean([a for a, _ in v]) / max(abs(np.mean([b for _, b in v])), 1.0)) if v else None
     chunks = [rows[i:i + interval] for i in range(0, len(rows), interval)]
-    out = {k: mean(k, rows) for k in ("accept_prob", "accept_rate", "energy_drop", "distance")}
+    out = {k: mean(k, rows) for k in ("accept_prob", "accept_rate", "energy_drop", "distance", "proposal_distance",
+                                      "proposal_energy_drop", "refreshed")}
     out = {k: v for k, v in out.items() if v is not None}
     out["step_size"] = rows[-1]["step_size"]
     for k in ("accept_prob", "accept_rate"):
@@ -195,13 +197,26 @@ def chain_summary(history:list, # the learner's history rows
         worst = [m for m in map(f, chunks) if m is not None]
         if worst: out[f"max_interval_{k}"] = max(worst)
     flags = []
-    if out["distance"] < 0.1: flags.append("static")
+    if out.get("proposal_distance", out["distance"]) < 0.1: flags.append("static")  # (persistent: over the visits)
     if out.get("min_interval_accept_rate", 1) < 0.1: flags.append("mala_stuck")
     if ("accept_rate" not in out and out.get("min_interval_accept_prob", 1) < 0.1
             or out.get("max_interval_distance", 0) > UNSTABLE_DISTANCE
             or out.get("max_interval_energy_rise", 0) > UNSTABLE_ENERGY_RISE): flags.append("unstable")
     out["flags"] = flags
     return out
+
+# %% ../nbs/12_experiment.ipynb #6f2c97b4
+MOVES = 0.5 # posterior standard deviations a chain must end from the encoder's proposal to count as inference
+
+def does_inference(summary:dict, # `chain_summary`'s output (its keys with or without the "chain_" of a results row)
+                   min_distance:float=MOVES, # in posterior standard deviations
+                  )->bool|None: # None: the chains were not measured against an encoder's proposal
+    "Did the chains do inference: end `min_distance` posterior sds or more from the encoder's proposal, lower in energy?"
+    get = lambda k: next((summary[p + k] for p in ("", "chain_") if summary.get(p + k) is not None), None)
+    dist, drop = get("proposal_distance"), get("proposal_energy_drop")
+    if dist is None or drop is None: dist, drop = get("distance"), get("energy_drop")  # runs before the proposal logs
+    if dist is None or drop is None: return None
+    return bool(dist >= min_distance and drop > 0)
 
 # %% ../nbs/12_experiment.ipynb #17a54d1a
 def evaluate(learner:Learner, # a trained learner

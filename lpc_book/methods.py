@@ -4,11 +4,14 @@
 
 # %% ../nbs/04_methods.ipynb #e129ba7f
 from __future__ import annotations
-import dataclasses, math, time
+import dataclasses, math, os, time, uuid, weakref
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable, ClassVar
+import numpy as np
 import torch
 from torch import nn, Tensor
+from .io import cache_dir
 from .checks import check_int, check_positive, check_number, check_choice, check_bool
 from .models import gaussian_log_prob
 from .parallel import Noise
@@ -16,9 +19,9 @@ from .samplers import langevin, add_grads, ChainResult, DualAveraging, SAMPLERS,
 from .warmstart import WARM_STARTS, WARMSTART_COST, check_warm_start, warmstart_loss, negative_elbo
 
 # %% auto #0
-__all__ = ['INITS', 'METHODS', 'model_device', 'prior_sample', 'trained_params', 'Method', 'Langevin', 'LPC',
-           'decoder_pass_seconds', 'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE', 'MethodSpec', 'method_fields',
-           'register_method', 'make_method', 'method_doc', 'methods_table']
+__all__ = ['INITS', 'METHODS', 'model_device', 'prior_sample', 'trained_params', 'ChainStore', 'Method', 'Langevin', 'LPC',
+           'decoder_pass_seconds', 'store_seconds', 'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE', 'MethodSpec',
+           'method_fields', 'register_method', 'make_method', 'method_doc', 'methods_table']
 
 # %% ../nbs/04_methods.ipynb #1916b1ed
 def model_device(model:nn.Module)->torch.device:
@@ -37,6 +40,66 @@ def prior_sample(model:nn.Module, # a latent model with `.prior` (`from_noise`) 
 def trained_params(model:nn.Module)->list[nn.Parameter]:
     "The model parameters that are trained (those requiring grad): theta."
     return [p for p in model.parameters() if p.requires_grad]
+
+# %% ../nbs/04_methods.ipynb #53440fd2
+class ChainStore:
+    """Each training example's chain between its visits, indexed by the global example index: the chain's last state
+    `z`, the standard normal draw `anchor` it last started from, and the example's `visits`. In memory on the model's
+    device, or (`memmap`) in a memory-mapped file on the CPU."""
+    def __init__(self, n:int, # training examples
+                 d:int, # latent dimension
+                 device:torch.device|str|None=None, # where the rows live (the model's device; memmap: cpu)
+                 dtype:torch.dtype=torch.float32,
+                 memmap:bool|str|Path=False, # True: a temporary .npy file in cache_dir("chains"); a path: that file
+                ):
+        check_int("n", n, 1); check_int("d", d, 1)
+        self.n, self.d, self.path = n, d, None
+        if memmap is False: buf = torch.zeros(n, 2 * d, device=device, dtype=dtype)
+        else:
+            if dtype != torch.float32: raise ValueError(f"a memory-mapped store holds float32 rows, got dtype={dtype}")
+            if device is not None and torch.device(device).type != "cpu":
+                raise ValueError(f"a memory-mapped store lives on the cpu (its rows are moved on read), got device={device}")
+            temporary = memmap is True
+            self.path = cache_dir("chains") / f"{os.getpid()}-{uuid.uuid4().hex}.npy" if temporary else Path(memmap)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            buf = torch.from_numpy(np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32, shape=(n, 2 * d)))
+            if temporary: weakref.finalize(self, self.path.unlink, missing_ok=True)
+        self._rows, self.z, self.anchor = buf, buf[:, :d], buf[:, d:]
+        self.visits = torch.zeros(n, dtype=torch.int64, device=buf.device)
+
+    @property
+    def device(self)->torch.device: return self._rows.device
+
+    def read(self, idx:Tensor, # global example indices (B,)
+            )->tuple[Tensor, Tensor, Tensor]: # (z (B, d), anchor (B, d), visits (B,)) on the store's device
+        "The examples' rows."
+        i = idx.to(self.device)
+        rows = self._rows[i]
+        return rows[:, :self.d], rows[:, self.d:], self.visits[i]
+
+    def write(self, idx:Tensor, # global example indices (B,), distinct
+              z:Tensor, # their new states (B, d)
+              anchor:Tensor, # the draws their chains started from (B, d)
+             ):
+        "Keep the examples' new states and anchors, and count their visit."
+        i = idx.to(self.device)
+        self._rows[i] = torch.cat([z, anchor], 1).to(self.device, self._rows.dtype)
+        self.visits[i] += 1
+
+    def state_dict(self)->dict:
+        "The rows (views of the store: save them before the next write)."
+        return {"z": self.z, "anchor": self.anchor, "visits": self.visits}
+
+    def load_state_dict(self, sd:dict):
+        "Copy a `state_dict` into this store (of the same shape, any backing)."
+        if tuple(sd["z"].shape) != (self.n, self.d):
+            raise ValueError(f"the checkpoint's chains are {tuple(sd['z'].shape)} (examples, latent dim) but this store "
+                             f"holds ({self.n}, {self.d}): the data set or the latent dimension differ")
+        self.z.copy_(sd["z"]); self.anchor.copy_(sd["anchor"]); self.visits.copy_(sd["visits"])
+
+    def __repr__(self):
+        where = f"memmap {str(self.path)!r}" if self.path is not None else str(self.device)
+        return f"ChainStore(n={self.n}, d={self.d}, {where}, visited={int((self.visits > 0).sum())})"
 
 # %% ../nbs/04_methods.ipynb #1bf31e58
 class Method:
@@ -61,7 +124,7 @@ class Method:
     def load_state_dict(self, sd:dict): pass
 
 # %% ../nbs/04_methods.ipynb #76f44f7a
-INITS = ("encoder_sample", "encoder_mean", "prior", "normal", "persistent")
+INITS = ("encoder_sample", "encoder_mean", "prior", "normal") # where a fresh chain starts
 
 @dataclass
 class Langevin(Method):
@@ -78,6 +141,7 @@ class Langevin(Method):
     noise: bool = True # False: gradient descent on z (vanilla PC)
     check_every: int = 10 # the sampler's divergence check period (device syncs)
     diagnose_every: int = 5 # compute the chains' diagnostic acceptance every this many SGD iterations (always while adapting)
+    persistent, refresh_every, chain_store = False, 0, "memory" # fresh chains (`LPC` makes these fields)
 
     def _check_chain(self):
         "Check the shared fields and build the step's adapter."
@@ -90,7 +154,7 @@ class Langevin(Method):
         if self.sampler == "mala" and not self.noise:
             raise ValueError("sampler='mala' needs noise=True (a Metropolis test of noiseless moves is meaningless)")
         self.adapter = DualAveraging(self.step_size, self.target_accept or TARGET_ACCEPT[self.sampler]) if self.adapt_steps else None
-        self.chains = None
+        self.store, self._visit = None, None
 
     @property
     def needs_encoder(self): return self.init in ("encoder_sample", "encoder_mean") or self.warm_start != "none"
@@ -107,21 +171,47 @@ class Langevin(Method):
         if self.adapter is None: return self.step_size
         return self.adapter.step_size if self.adapting else self.adapter.final
 
+    @property
+    def chains(self)->Tensor|None:
+        "The persistent chains' states, (n_examples, d) (`store.z`; None for fresh chains)."
+        return self.store.z if self.store is not None else None
+
     def setup(self, learner):
         super().setup(learner)
-        if self.init == "persistent":
-            self.chains = prior_sample(learner.model, learner.n_examples, Noise(learner.noise.generator, device=learner.noise.device))
+        if self.persistent:
+            dev = model_device(learner.model)
+            self.store = ChainStore(learner.n_examples, learner.model.latent_dim, "cpu" if self.chain_store == "memmap" else dev,
+                                    memmap=self.chain_store == "memmap")
 
     # ---- the four lines of a minibatch, each a small function
     def start(self, x:Tensor, learner, q:tuple|None)->Tensor:
-        "z_0 (detached) for the minibatch."
+        "z_0 (detached) for the minibatch: a fresh start from `init`, or (`persistent`) each example's last state."
+        return self.persistent_start(x, learner, q) if self.persistent else self.fresh_start(x, learner, q)[0]
+
+    def fresh_start(self, x:Tensor, learner, q:tuple|None)->tuple[Tensor, Tensor|None]:
+        "A fresh z_0 from `init`, and the standard normal draw it was made from (None for the encoder's mean)."
         model, rng = learner.model, learner.noise
-        if self.init == "prior": return prior_sample(model, len(x), rng)
-        if self.init == "normal": return rng.normal((len(x), model.latent_dim))
-        if self.init == "persistent": return self.chains[learner.batch_idx.to(self.chains.device)].to(x.device)
+        if self.init in ("prior", "normal"):
+            eps = rng.normal((len(x), model.latent_dim))
+            if self.init == "normal": return eps, eps
+            with torch.no_grad(): return model.prior.from_noise(eps), eps  # = prior_sample(model, len(x), rng)
         mu, log_sigma = (t.detach() for t in (q if q is not None else learner.encoder(x)))
-        if self.init == "encoder_mean": return mu
-        return mu + log_sigma.exp() * rng.normal(mu.shape, dtype=mu.dtype)
+        if self.init == "encoder_mean": return mu, None
+        eps = rng.normal(mu.shape, dtype=mu.dtype)
+        return mu + log_sigma.exp() * eps, eps
+
+    def persistent_start(self, x:Tensor, learner, q:tuple|None)->Tensor:
+        """Each example's last state; a fresh start from `init` on its first visit and on every `refresh_every`-th
+        (the visits 0, r, 2r, ... of each example). The fresh draw is made for every example, refreshed or not, so the
+        noise a minibatch draws never depends on the store (and a process's shard draws what one process would)."""
+        z_new, eps = self.fresh_start(x, learner, q)
+        z_old, anchor_old, visits = (t.to(x.device) for t in self.store.read(learner.batch_idx))
+        refresh = visits == 0
+        if self.refresh_every: refresh |= visits % self.refresh_every == 0
+        keep = ~refresh[:, None]
+        anchor = torch.where(keep, anchor_old, eps if eps is not None else torch.zeros_like(z_new))
+        self._visit = dict(refresh=refresh, anchor=anchor)  # for `write_back` (the store and the diagnostics)
+        return torch.where(keep, z_old.to(z_new.dtype), z_new)
 
     def chain(self, x:Tensor, z0:Tensor, learner, train:bool=True)->ChainResult:
         "The K Langevin moves from z0 on E(x, .), with theta's chain-averaged gradient when `train`."
@@ -139,7 +229,24 @@ class Langevin(Method):
         add_grads(trained_params(learner.model), chain.theta_grad)               # 3. theta: the chain-averaged gradient
         logs = self.chain_logs(x, chain, learner, q)
         if q is not None: logs.update(self.encoder_step(x, chain, learner, q, logs))  # 4. phi: the warm-start objective
-        if self.init == "persistent": self.chains[learner.batch_idx.to(self.chains.device)] = chain.z.to(self.chains.device)
+        if self.persistent: logs.update(self.write_back(x, chain, learner, q))    # (persistent: the ends into the store)
+        return logs
+
+    def write_back(self, x:Tensor, chain:ChainResult, learner, q:tuple|None)->dict:
+        """Write the chains' ends into the store and say where they are. Under data parallelism every process writes
+        the whole global minibatch's rows (gathered from the processes), so every copy of the store stays the same.
+        Every `diagnose_every` iterations, one decoder forward pass (no backward) at the encoder's proposal of each
+        chain's anchor draw measures how far the chains are from it, in posterior sds, and their energy against its."""
+        v, self._visit = self._visit, None
+        gather = getattr(getattr(learner, "parallel", None), "gather", None) or (lambda t: t)
+        self.store.write(gather(learner.batch_idx.to(chain.z.device)), gather(chain.z), gather(v["anchor"]))
+        logs = dict(refreshed=v["refresh"].float().mean())
+        if self.init in ("encoder_sample", "encoder_mean") and getattr(learner, "iteration", 0) % self.diagnose_every == 0:
+            with torch.no_grad():
+                mu, log_sigma = (t.detach() for t in (q if q is not None else learner.encoder(x)))
+                proposal = mu + log_sigma.exp() * v["anchor"]
+                logs.update(proposal_distance=((chain.z - proposal) / log_sigma.exp()).square().mean(1).sqrt().mean(),
+                            proposal_energy_drop=(learner.model.energy(x, proposal) - chain.energy).mean())
         return logs
 
     def encoder_step(self, x:Tensor, chain:ChainResult, learner, q:tuple, logs:dict)->dict:
@@ -161,6 +268,8 @@ class Langevin(Method):
                     energy_drop=(chain.energy0 - chain.energy).mean(), distance=chain.distance(scale).mean(),
                     step_size=chain.step_size)
         if chain.diagnosed: logs["accept_prob"] = chain.accept_prob.mean()
+        if not self.persistent and self.init in ("encoder_sample", "encoder_mean"):  # the start is the encoder's proposal
+            logs.update(proposal_distance=logs["distance"], proposal_energy_drop=logs["energy_drop"])
         if chain.accept_rate is not None: logs["accept_rate"] = chain.accept_rate.mean()
         if self.adapting and not self.noise:  # PC: the acceptance a noisy move of this step would have
             probe = langevin(lambda z: learner.model.energy(x, z), chain.z0, self.n_steps, chain.step_size,
@@ -173,12 +282,15 @@ class Langevin(Method):
         if self.adapting: self.adapter.update(logs["accept_prob"])
 
     def state_dict(self)->dict:
-        return {"adapter": self.adapter.state_dict() if self.adapter is not None else None, "chains": self.chains}
+        return {"adapter": self.adapter.state_dict() if self.adapter is not None else None,
+                "store": self.store.state_dict() if self.store is not None else None}
     def load_state_dict(self, sd:dict):
-        if self.init == "persistent" and sd.get("chains") is None:
-            raise ValueError("checkpoint has no persistent chains but this method has init='persistent'")
+        if self.persistent and sd.get("store") is None:
+            raise ValueError("checkpoint has no persistent chains but this method has persistent=True")
         if self.adapter is not None and sd.get("adapter"): self.adapter.load_state_dict(sd["adapter"])
-        self.chains = sd.get("chains")
+        if self.persistent:
+            if self.store is None: self.store = ChainStore(*sd["store"]["z"].shape, sd["store"]["z"].device)
+            self.store.load_state_dict(sd["store"])
 
 @dataclass
 class LPC(Langevin):
@@ -190,20 +302,30 @@ class LPC(Langevin):
     warm_start: str = "jeffreys" # encoder objective: "jeffreys", "forward", "reverse" or "none" [paper: Algorithm 1]
     n_samples: int = 1 # reparameterised samples of the reverse-KL part [ours]
     reverse_from_start: bool|None = None # the reverse-KL part reuses the chain's start and its gradient (no decoder pass;
-                                         # None: whenever it can, i.e. init="encoder_sample" and n_samples=1)
+                                         # None: whenever it can, i.e. init="encoder_sample", n_samples=1, fresh chains)
+    persistent: bool = False # each example's chain continues from its last state at its next visit (see below) [ours]
+    refresh_every: int = 0 # persistent: also start afresh from `init` at every this-many-th visit (0: first visit only)
+    chain_store: str = "memory" # persistent: the store's rows in "memory" (the model's device) or a "memmap" file (cpu)
     name: str = dataclasses.field(default="lpc", repr=False, compare=False)
 
     def __post_init__(self):
+        if self.init == "persistent": self.init, self.persistent = "prior", True  # shorthand: ABP's persistent chains
         check_int("n_steps", self.n_steps, 1); check_int("burn_in", self.burn_in, 0)
         if self.burn_in > self.n_steps:
             raise ValueError(f"burn_in={self.burn_in} must be at most n_steps={self.n_steps} (the chain has n_steps + 1 states)")
         check_choice("init", self.init, INITS); check_warm_start(self.warm_start); check_int("n_samples", self.n_samples, 1)
-        can = self.init == "encoder_sample" and self.n_samples == 1
+        check_bool("persistent", self.persistent); check_int("refresh_every", self.refresh_every, 0)
+        check_choice("chain_store", self.chain_store, ("memory", "memmap"))
+        if (self.refresh_every or self.chain_store != "memory") and not self.persistent:
+            raise ValueError(f"refresh_every={self.refresh_every} and chain_store={self.chain_store!r} are settings of "
+                             f"persistent chains: set persistent=True, or leave them at 0 and 'memory'")
+        can = self.init == "encoder_sample" and self.n_samples == 1 and not self.persistent
         if self.reverse_from_start is None: self.reverse_from_start = can and self.warm_start in ("reverse", "jeffreys")
         check_bool("reverse_from_start", self.reverse_from_start)
         if self.reverse_from_start and not can:
-            raise ValueError(f"reverse_from_start=True needs init='encoder_sample' and n_samples=1 (got init={self.init!r}, "
-                             f"n_samples={self.n_samples}): the chain must start at one sample of the encoder")
+            raise ValueError(f"reverse_from_start=True needs init='encoder_sample', n_samples=1 and fresh chains (got "
+                             f"init={self.init!r}, n_samples={self.n_samples}, persistent={self.persistent}): the chain "
+                             f"must start at one sample of the encoder")
         self._check_chain()
 
 # %% ../nbs/04_methods.ipynb #d822f165
@@ -212,12 +334,16 @@ def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy
                          z:Tensor, # latents for it, (B, d)
                          theta:bool=True, # with theta's gradient (c_theta) or z's only (c_z)
                          n:int=10, # timed passes, after one untimed
+                         backward:bool=True, # False: the forward pass alone, no gradient (the cost model's c_E)
+                         clock:Callable=time.perf_counter, # time.process_time: CPU seconds (one thread: robust to a busy machine)
                         )->float: # seconds per pass
-    "Wall-clock seconds of one energy forward and backward at `(x, z)`: the cost model's c_theta or c_z."
+    "Seconds (wall-clock by default) of one energy forward and backward at `(x, z)`: the cost model's c_theta or c_z (c_E: forward)."
     params = [p for p in model.parameters() if p.requires_grad]
     old = [p.grad for p in params]
     for p in params: p.grad = None  # accumulate as the chain does, into fresh buffers
     def once():
+        if not backward:
+            with torch.no_grad(): return model.energy(x, z)
         zl = z.detach().requires_grad_()
         E = model.energy(x, zl).sum()
         if theta: torch.autograd.backward(E, inputs=[zl, *params])
@@ -225,12 +351,36 @@ def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy
     sync = torch.cuda.synchronize if x.is_cuda else (lambda: None)
     try:
         once(); sync()
-        t = time.perf_counter()
+        t = clock()
         for _ in range(n): once()
         sync()
-        return (time.perf_counter() - t) / n
+        return (clock() - t) / n
     finally:
         for p, o in zip(params, old): p.grad = o  # the caller's gradients untouched
+
+# %% ../nbs/04_methods.ipynb #80bb3888
+def store_seconds(n:int, # examples of the scratch store
+                  d:int, # latent dimension
+                  batch:int, # rows read and written per minibatch (B)
+                  device:torch.device|str|None=None, # the store's device (memmap: cpu)
+                  memmap:bool=False, # a memory-mapped store
+                  reps:int=50, # timed minibatches, after one untimed
+                  clock:Callable=time.perf_counter, # time.process_time: CPU seconds
+                 )->float: # seconds per minibatch
+    "Seconds (wall-clock by default) of one minibatch's read and write of a scratch `ChainStore(n, d)`: the cost model's c_s."
+    st = ChainStore(n, d, device, memmap=memmap)
+    g = torch.Generator().manual_seed(0)
+    idx = [torch.randperm(n, generator=g)[:batch] for _ in range(reps + 1)]
+    step = torch.full((batch, d), 1e-3, device=st.device)
+    sync = torch.cuda.synchronize if st.device.type == "cuda" else (lambda: None)
+    def once(i):
+        z, a, _ = st.read(i)
+        st.write(i, z + step, a)
+    once(idx[0]); sync()
+    t = clock()
+    for i in idx[1:]: once(i)
+    sync()
+    return (clock() - t) / reps
 
 # %% ../nbs/04_methods.ipynb #ae0bf98f
 @dataclass

@@ -123,6 +123,7 @@ class SingleProcess:
     def __init__(self, generator:torch.Generator|None=None): self.noise = Noise(generator)
     def shard(self, idx:Tensor)->Tensor: return idx
     def reduce(self, logs:dict)->dict: return as_numbers(logs)
+    def gather(self, t:Tensor)->Tensor: return t
 
 class DataParallel:
     "One process's side of data parallelism: its shard of each minibatch, its noise, one all-reduce per minibatch."
@@ -131,7 +132,7 @@ class DataParallel:
                  batch_size:int, # the global minibatch
                  n_examples:int|None=None, # training examples, checked when `drop_last` is False
                  drop_last:bool=True, # the loop drops each epoch's incomplete minibatch
-                 per_example_state:tuple=(), # names of per-example state the method keeps (not synchronised: refused)
+                 per_example_state:tuple=(), # names of per-example state the method keeps unsynchronised (refused)
                  method_name:str="", # for the messages
                 ):
         self.rank, self.world = process_group()
@@ -144,8 +145,7 @@ class DataParallel:
                              f"cannot be split evenly over processes: use drop_last=True")
         if per_example_state:
             raise NotImplementedError(f"method {method_name!r} keeps per-example state ({', '.join(per_example_state)}), "
-                                      f"which is not synchronised across processes; train it with nproc=1 (e.g. ABP "
-                                      f"with persistent=False works with any nproc)")
+                                      f"which is not synchronised across processes; train it with nproc=1")
         self.modules = [m for m in modules if m is not None]
         self.params = [p for m in self.modules for p in m.parameters()]
         self.device = self.params[0].device if self.params else torch.device("cpu")
@@ -155,6 +155,13 @@ class DataParallel:
                 for t in m.state_dict().values(): dist.broadcast(t, src=0)
 
     def shard(self, idx:Tensor)->Tensor: return shard(idx, self.rank, self.world)
+
+    def gather(self, t:Tensor, # this process's rows (b, ...), one per example of its shard
+              )->Tensor: # every process's rows in rank order: the global minibatch's (N b, ...)
+        "All-gather a per-example tensor: the global minibatch's rows, the same on every process."
+        parts = [torch.empty_like(t) for _ in range(self.world)]
+        dist.all_gather(parts, t.contiguous())
+        return torch.cat(parts)
 
     def reduce(self, logs:dict)->dict:
         "Average the gradients and the logs across processes; sum the cost counts."

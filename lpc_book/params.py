@@ -276,6 +276,14 @@ register_experiment("frontier", check=check_budget_params,
                        "step size is at that edge (each one grid ratio further out)"),
     reverse_at_best=Param(int, 1, min=0, help="the reverse-KL warm start at this many of the fastest (sampler, K)"),
     theta_last=Param(bool, True, help="also the fastest point with theta's gradient from z_K only (burn_in = K)"),
+    persistent_ks=Param(int, [1], positive=True, many=True, empty=True, help="persistent chains (lpc with persistent=True) "
+                        "at each of these K, with each sampler at its swept step (tracked as the fresh chains' is); "
+                        "empty: none"),
+    persistent_warm_start=Param(str, "forward", choices=WARM_STARTS, help="the persistent chains' encoder objective "
+                                "(forward: learns from the moved states, no decoder pass; a reverse-KL part pays a fresh "
+                                "sample)"),
+    persistent_refresh_every=Param(int, 0, min=0, help="a persistent chain starts afresh from an encoder sample at every "
+                                   "this-many-th visit of its example (0: the first visit only)"),
     track_step=Param(bool, False, help="start each configuration at its sampler's swept step and keep adapting it (dual "
                      "averaging to the sampler's target acceptance) as the posterior narrows; False: the swept step, fixed"),
     baselines=Param(str, ["vae", "iwae"], choices=("vae", "iwae"), many=True, help="amortised baselines"),

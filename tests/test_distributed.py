@@ -1,6 +1,7 @@
-"""Data-parallel training under torchrun (CPU, gloo, 2 processes): equivalence with one process (LPC and VAE),
-a failure on one rank, and resume. Each launch costs 15-40 s on the shared 2-core machine (mostly importing torch
-in three processes), so the tests share launches: the straight LPC run serves the equivalence and the resume test.
+"""Data-parallel training under torchrun (CPU, gloo, 2 processes): equivalence with one process (LPC, persistent
+chains and VAE), a failure on one rank, and resume. Each launch costs 15-40 s on the shared 2-core machine (mostly
+importing torch in three processes), so the tests share launches: the straight LPC run serves the equivalence and the
+resume test.
 
 The workers import `ppca_learner` from this file (PYTHONPATH is set to tests/ for them)."""
 import copy, json, os, time
@@ -161,3 +162,24 @@ def test_draws_with_another_axis_of_the_shard_size_match_one(env_tests, tmp_path
     one = ppca_learner(cfg, D=10, d=B // 2).fit(ITERS)
     assert max_diff(one.model, two.model) < TOL and max_diff(one.encoder, two.encoder) < TOL
     assert torch.equal(one.generator.get_state(), two.generator.get_state())
+
+
+PERSISTENT_CFG = LPC(n_steps=2, step_size=0.02, sampler="ula", adapt_steps=0, warm_start="forward", persistent=True,
+                     refresh_every=2).config()
+
+def test_persistent_chains_two_processes_match_one(env_tests, tmp_path):
+    """Persistent chains on two processes: an example's next visit falls to either process (the shards of each epoch's
+    new order), so every process keeps the whole store and writes the whole minibatch's gathered rows. Ten iterations
+    of four per epoch (visits 0, 1, 2 of every example, the third a refresh) give the one-process run: the weights, and
+    in rank 0's checkpoint every example's chain, draw and visit count (without the gather it would hold half)."""
+    ckpt = tmp_path / "persistent.pt"
+    t0 = time.time()
+    fit_distributed("test_distributed:ppca_learner", dict(method=PERSISTENT_CFG), 2, ckpt, 10, device="cpu", progress=False)
+    print(f"persistent 2-process run: {time.time() - t0:.1f} s")
+    two = ppca_learner(PERSISTENT_CFG).load_checkpoint(ckpt)
+    one = ppca_learner(PERSISTENT_CFG).fit(10)
+    assert max_diff(one.model, two.model) < TOL and max_diff(one.encoder, two.encoder) < TOL
+    a, b = one.method.store, two.method.store
+    assert torch.equal(a.visits, b.visits) and sorted(set(a.visits.tolist())) == [2, 3]
+    assert torch.equal(a.anchor, b.anchor) and (a.z - b.z).abs().max() < 1e-5
+    assert [round(r["refreshed"], 6) for r in two.history] == [round(r["refreshed"], 6) for r in one.history]

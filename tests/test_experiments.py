@@ -50,6 +50,11 @@ def test_smoke_run_folder(smoke_runs, exp):
         assert {r["sampler"] for r in lpc} == {"ula", "preconditioned"} and any(r["burn_in"] == r["K"] for r in lpc)
         assert all(r["predicted_sec_per_it"] > 0 and r["seconds"] >= 2.0 for r in lpc), lpc
         assert set(met["step_sizes"]) == {"ula", "preconditioned"} and (run / "sweep.csv").exists()
+        persistent = [r for r in lpc if r["start"] == "persistent"]  # persistent chains, measured against the proposal
+        assert {r["sampler"] for r in persistent} == {"ula", "preconditioned"}, persistent
+        assert all(r["moves"] in (True, False) and r["chain_proposal_distance"] > 0 and 0 <= r["chain_refreshed"] <= 1
+                   for r in persistent), persistent
+        assert any("chains do inference" in k for k in met["claims"]), met["claims"]
 
 def test_list_shows_runs(smoke_runs, env):
     r = cli(["list", "--out-dir", str(smoke_runs)], env)
