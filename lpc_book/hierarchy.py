@@ -14,7 +14,7 @@ from .models import (
 
 # %% auto #0
 __all__ = ['PRIOR_MEANS', 'ACTIVATIONS', 'HierarchicalPrior', 'LowestLayer', 'HierarchicalModel', 'hierarchical_mlp',
-           'LinearGaussianHierarchy']
+           'LinearGaussianHierarchy', 'BottomUpNet', 'make_hierarchical_encoder']
 
 # %% ../nbs/01b_hierarchy.ipynb #4cd9f789
 def _check_sizes(sizes):
@@ -264,3 +264,40 @@ class LinearGaussianHierarchy(HierarchicalModel):
         z = self.prior.sample(n, generator)
         x = self.likelihood.sample(self._decode_raw(z), generator)
         return (x, z) if return_z else x
+
+# %% ../nbs/01b_hierarchy.ipynb #11eed068
+class BottomUpNet(nn.Module):
+    "x -> (B, 2d) = (mu, log sigma) of every layer, each in the state's order (top first), computed bottom-up."
+    def __init__(self, trunk:nn.Module, # x (B, ...) -> (B, hidden): features of the lowest layer
+                 sizes:Sequence[int], # the layers' widths, top first
+                 hidden:int, # width of every layer's features
+                ):
+        super().__init__()
+        self.sizes = _check_sizes(sizes)
+        self.trunk = trunk
+        self.up = nn.ModuleList([nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU()) for _ in self.sizes[1:]])
+        self.heads = nn.ModuleList([nn.Linear(hidden, 2 * s) for s in self.sizes])
+
+    def forward(self, x:Tensor)->Tensor:
+        h, outs = self.trunk(x), [None] * len(self.sizes)
+        for l in reversed(range(len(self.sizes))):       # the lowest layer first, then up
+            if l < len(self.sizes) - 1: h = self.up[l](h)
+            outs[l] = self.heads[l](h)
+        return torch.cat([o[:, :s] for o, s in zip(outs, self.sizes)] + [o[:, s:] for o, s in zip(outs, self.sizes)], -1)
+
+def make_hierarchical_encoder(shape:Sequence[int], # data shape (C, H, W) or (D,)
+                              sizes:Sequence[int], # the layers' widths, top first
+                              hidden:int=256, # width of the features of every layer
+                              kind:str="mlp", # trunk: "mlp" (two SiLU layers) or "conv" (the book's conv encoder trunk)
+                              width:int=32, # conv only: channel unit
+                              norm:str="group", # conv only: "group" or "none"
+                             )->GaussianEncoder:
+    "A bottom-up Gaussian encoder q(z|x) over a hierarchy's concatenated state (mean field over all layers)."
+    shape, sizes = _shape(shape), _check_sizes(sizes)
+    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1: raise ValueError(f"hidden={hidden!r} must be a positive integer")
+    if kind == "mlp":
+        trunk = nn.Sequential(nn.Flatten(), nn.Linear(math.prod(shape), hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU())
+    elif kind == "conv":
+        trunk = nn.Sequential(conv_encoder_net(shape, hidden, width, norm), nn.SiLU())
+    else: raise ValueError(f"kind={kind!r} is not one of ('mlp', 'conv')")
+    return GaussianEncoder(BottomUpNet(trunk, sizes, hidden), sum(sizes))
