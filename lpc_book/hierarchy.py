@@ -14,7 +14,8 @@ from .models import (
 
 # %% auto #0
 __all__ = ['PRIOR_MEANS', 'ACTIVATIONS', 'HierarchicalPrior', 'LowestLayer', 'HierarchicalModel', 'hierarchical_mlp',
-           'LinearGaussianHierarchy', 'BottomUpNet', 'make_hierarchical_encoder']
+           'LinearGaussianHierarchy', 'BottomUpNet', 'make_hierarchical_encoder', 'mcpc_model', 'to_mcpc_state_dict',
+           'load_mcpc_state_dict']
 
 # %% ../nbs/01b_hierarchy.ipynb #4cd9f789
 def _check_sizes(sizes):
@@ -301,3 +302,49 @@ def make_hierarchical_encoder(shape:Sequence[int], # data shape (C, H, W) or (D,
         trunk = nn.Sequential(conv_encoder_net(shape, hidden, width, norm), nn.SiLU())
     else: raise ValueError(f"kind={kind!r} is not one of ('mlp', 'conv')")
     return GaussianEncoder(BottomUpNet(trunk, sizes, hidden), sum(sizes))
+
+# %% ../nbs/01b_hierarchy.ipynb #9b59eb18
+def mcpc_model(shape:Sequence[int]=(1, 28, 28), # image shape (their code: 784 flat pixels)
+               sizes:Sequence[int]=(20, 128, 128), # their input_size, hidden_size, hidden2_size
+               activation:str="relu", # their activation_fn ("relu"; "tanh" in some PC baselines)
+               generator:torch.Generator|None=None, # for the initial weights (None: torch's global RNG)
+              )->HierarchicalModel:
+    "MCPC's MNIST hierarchy (`get_model` in their utils/model.py): learned prior mean, unit-variance layers, Bernoulli pixels."
+    model = hierarchical_mlp(shape, sizes, "bernoulli", activation, prior_mean="learned", scales=1.0, learn_scales=False)
+    lins = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    with torch.no_grad():  # PyTorch's default Linear init, drawn from `generator`: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        for lin in lins:
+            k = 1 / math.sqrt(lin.in_features)
+            for p in (lin.weight, lin.bias): p.copy_(torch.rand(p.shape, generator=generator) * 2 * k - k)
+        k = 1 / math.sqrt(sizes[0])  # the bias of their Linear(20, 20) on a zero input
+        model.prior.mean.copy_(torch.rand(sizes[0], generator=generator) * 2 * k - k)
+    return model
+
+def _mcpc_linears(model):
+    "Our linear maps in the order of their Sequential's Linear layers 3, 6, ... (after the zero-input one)."
+    lins = [f[-1] for f in model.prior.links] + [model.decoder.net[1]]
+    if not all(isinstance(l, nn.Linear) for l in lins): raise TypeError("not an MCPC-layout hierarchy (see `mcpc_model`)")
+    return lins
+
+def to_mcpc_state_dict(model:HierarchicalModel, # built by `mcpc_model` (or `hierarchical_mlp` with a learned prior mean)
+                      )->dict[str, Tensor]: # keys of their `get_model` Sequential: "0.weight", "0.bias", "3.weight", ...
+    "Our weights in the layout of MCPC's `get_model` Sequential (Linear layers at indices 0, 3, 6, 9; '0.weight' = 0)."
+    d1 = model.prior.sizes[0]
+    sd = {"0.weight": torch.zeros(d1, d1), "0.bias": model.prior.mean.detach().clone()}
+    for k, lin in enumerate(_mcpc_linears(model), 1):
+        sd[f"{3 * k}.weight"], sd[f"{3 * k}.bias"] = lin.weight.detach().clone(), lin.bias.detach().clone()
+    return sd
+
+def load_mcpc_state_dict(model:HierarchicalModel, # built by `mcpc_model`
+                         sd:dict[str, Tensor], # their `gen_pc.state_dict()` (PCLayer states, if any, are ignored)
+                        )->HierarchicalModel:
+    "Copy the weights of an MCPC `get_model` network into our hierarchy ('0.weight' multiplies a zero input: unused)."
+    lins = _mcpc_linears(model)
+    want = {"0.bias": model.prior.mean} | {f"{3 * k}.{n}": getattr(l, n) for k, l in enumerate(lins, 1) for n in ("weight", "bias")}
+    with torch.no_grad():
+        for k, p in want.items():
+            if k not in sd: raise KeyError(f"MCPC state dict has no {k!r}; its keys: {sorted(sd)}")
+            if tuple(sd[k].shape) != tuple(p.shape):
+                raise ValueError(f"MCPC weight {k!r} has shape {tuple(sd[k].shape)}, our model needs {tuple(p.shape)}")
+            p.copy_(sd[k])
+    return model
