@@ -183,7 +183,7 @@ def _adapt_old(old, has_energy: bool):
         nan = z0.new_full((B,), float("nan"))
         rate = stats.get("accept_rate")
         return ChainResult(z=z, energy=energy_K, energy0=nan, z0=z0,
-                           chain=torch.cat([z0.detach()[None], out]) if return_chain else None,
+                           trajectory=torch.cat([z0.detach()[None], out]) if return_chain else None,
                            theta_grad=theta_grad, grad_evals=stats.get("grad_evals", n_steps),
                            accept_prob=nan if rate is None else z0.new_full((B,), rate),
                            accept_rate=None if rate is None else z0.new_full((B,), rate),

@@ -213,23 +213,23 @@ def _evaluate(learner, params, data, metrics):
                            metrics=metrics, scale=data.scale, seed=fid_seed(params))
         out.update({k: q[k] for k in ROW_KEYS if k in q})
         out["_eval"] = {k: q[k] for k in EVAL_KEYS if k in q}
-        x = data.batch(torch.arange(min(params["ll_examples"], len(data.u8_test))), "test", dev)
-        e = L.log_likelihood(model, x, n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng,
-                             check_temps=params.get("ll_check_temps") or None)
-        out.update(log_px=e.mean, log_px_se=e.se, log_px_mc_se=e.mc_se, log_px_per_dim=e.mean / math.prod(data.shape),
-                   log_px_ess=e.info.get("ess_mean"), log_px_accept=e.info.get("accept_prob"), log_px_estimator="ais",
-                   log_px_temps=params["ll_temps"], log_px_check_diff=e.info.get("check_diff"),
-                   log_px_examples=[round(v, 3) for v in e.per_example.tolist()])  # per image: paired comparisons (report)
-        if params.get("bdmc_examples", 0):
-            b = L.bdmc(model, params["bdmc_examples"], n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng).as_dict()
-            out.update(bdmc_gap=b["gap"], bdmc_gap_se=b["gap_se"])
-        step = getattr(method, "current_step_size", 1e-3)
-        r = (L.reconstruction_mse(model, x, encoder=enc) if enc is not None else
-             L.reconstruction_mse(model, x, n_steps=max(2 * getattr(method, "n_steps", 20), 50), step_size=step, rng=rng))
-        with torch.no_grad(): err = (model.decode(r.info["z"]) - x).flatten(1)
-        interior = (x.abs() < 1 - 1 / 255).flatten(1)  # pixels off the edge bins: the ones whose error sets sigma
-        out.update(recon_mse=r.mean, recon_rmse=math.sqrt(r.mean),
-                   recon_rmse_interior=err[interior].square().mean().sqrt().item() if interior.any() else None)
+        if params["ll_examples"]:  # 0: quality only (log p(x), its BDMC gap and reconstruction skipped)
+            x = data.batch(torch.arange(min(params["ll_examples"], len(data.u8_test))), "test", dev)
+            e = L.log_likelihood(model, x, n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng,
+                                 check_temps=params.get("ll_check_temps") or None)
+            out.update(log_px=e.mean, log_px_se=e.se, log_px_mc_se=e.mc_se, log_px_per_dim=e.mean / math.prod(data.shape),
+                       log_px_ess=e.info.get("ess_mean"), log_px_accept=e.info.get("accept_prob"), log_px_estimator="ais",
+                       log_px_temps=params["ll_temps"], log_px_check_diff=e.info.get("check_diff"),
+                       log_px_examples=[round(v, 3) for v in e.per_example.tolist()])  # per image: paired comparisons (report)
+            if params.get("bdmc_examples", 0):
+                b = L.bdmc(model, params["bdmc_examples"], n_chains=params["ll_chains"], n_temps=params["ll_temps"], rng=rng).as_dict()
+                out.update(bdmc_gap=b["gap"], bdmc_gap_se=b["gap_se"])
+            r = (L.reconstruction_mse(model, x, encoder=enc) if enc is not None else  # (no encoder: a Langevin method)
+                 L.reconstruction_mse(model, x, n_steps=max(2 * method.n_steps, 50), step_size=method.current_step_size, rng=rng))
+            with torch.no_grad(): err = (model.decode(r.info["z"]) - x).flatten(1)
+            interior = (x.abs() < 1 - 1 / 255).flatten(1)  # pixels off the edge bins: the ones whose error sets sigma
+            out.update(recon_mse=r.mean, recon_rmse=math.sqrt(r.mean),
+                       recon_rmse_interior=err[interior].square().mean().sqrt().item() if interior.any() else None)
         sig = getattr(getattr(model, "likelihood", None), "sigma", None)
         if sig is not None: out["sigma"] = float(sig.detach())
         out["_samples"] = samples[:64]
@@ -240,6 +240,7 @@ def _evaluate(learner, params, data, metrics):
     if summary: out["flags"] = summary["flags"]
     out.update(sgd_iterations=learner.cost["iterations"], decoder_grad_evals=learner.cost["decoder_grad_evals"],
                encoder_grad_evals=learner.cost["encoder_grad_evals"], seconds=round(learner.cost["seconds"], 3),
+               cpu_seconds=round(learner.cost.get("cpu_seconds", 0.0), 3),
                processes=learner.cost.get("processes", 1))
     return out
 
@@ -315,7 +316,7 @@ class FIDCurve(Callback):
     def _now(self, l): return l.seconds if self.by == "seconds" else l.iteration
     def _eval(self, l):
         with l.paused_clock():
-            self.curve.append(dict(label=self.label, seconds=float(l.seconds), iteration=int(l.iteration),
+            self.curve.append(dict(label=self.label, seconds=float(l.seconds), cpu_seconds=float(l.cpu_seconds), iteration=int(l.iteration),
                                    fid=float(self.fid(l)), decoder_grad_evals=int(l.cost["decoder_grad_evals"]),
                                    encoder_grad_evals=int(l.cost["encoder_grad_evals"])))
         if self.flat_points and len(self.curve) > self.flat_points:

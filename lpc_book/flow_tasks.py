@@ -13,15 +13,15 @@ import torch
 from torch import nn, Tensor
 from .data import ImageData, image_grid
 from .models import LatentModel
-from .methods import model_device
+from .methods import model_device, METHODS
 from .samplers import langevin
 from .quality import sample_quality, ROW_KEYS, EVAL_KEYS
 from .params import fid_seed
 
 # %% auto #0
-__all__ = ['CORRUPTIONS', 'pixel_log_prob', 'masked_energy', 'Inferred', 'infer', 'generation_task', 'reconstruction_task',
-           'centre_mask', 'random_mask', 'inpainting_task', 'without_class', 'auroc_se', 'anomaly_task', 'corrupt',
-           'recovery_task', 'run_flow_tasks', 'unconverged', 'task_figure']
+__all__ = ['DESCENT_STEPS', 'DESCENT_STEP_SIZE', 'CORRUPTIONS', 'pixel_log_prob', 'masked_energy', 'Inferred', 'infer',
+           'generation_task', 'reconstruction_task', 'centre_mask', 'random_mask', 'inpainting_task', 'without_class',
+           'auroc_se', 'anomaly_task', 'corrupt', 'recovery_task', 'run_flow_tasks', 'unconverged', 'task_figure']
 
 # %% ../nbs/13_flow_tasks.ipynb #ceb17196
 def pixel_log_prob(likelihood:nn.Module, # a likelihood of `lpc_book.models`
@@ -56,10 +56,13 @@ class Inferred(NamedTuple):
     @property
     def energy_drop(self)->float: return (self.energy0 - self.energy).mean().item()  # nats per example
 
+DESCENT_STEPS = 400 # test-time noise-free steps [paper code: 20 x the training K]
+DESCENT_STEP_SIZE = METHODS["abp"].differences["step_size"] # eta = s^2/2, s = 0.1 [paper]: the training chains' step
+
 def infer(model:LatentModel, # the latent model
           x:Tensor, # data (B, C, H, W)
-          n_steps:int=400, # noise-free steps [paper code: 20 x the training K]
-          step_size:float=0.005, # eta = s^2/2, s = 0.1 [paper]
+          n_steps:int=DESCENT_STEPS, # noise-free steps
+          step_size:float=DESCENT_STEP_SIZE, # eta
           mask:Tensor|None=None, # observed pixels (see `masked_energy`); per example (B, ...) or shared
           z0:Tensor|None=None, # start (default: N(0, I) from `generator`)
           noise:bool=False, # Langevin instead of gradient descent
@@ -133,7 +136,7 @@ def _decode(model, z):
 
 def reconstruction_task(model:LatentModel, # trained model
                         x:Tensor, # test images
-                        n_steps:int=400, step_size:float=0.005, # test-time inference
+                        n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE, # test-time inference
                         generator:torch.Generator|None=None, # for z0
                         batch_size:int=500,
                         max_steps:int|None=None, # extend the descent until the MSE settles, up to this many steps
@@ -170,7 +173,7 @@ def random_mask(n:int, # number of images
 def inpainting_task(model:LatentModel, # trained model
                     x:Tensor, # test images
                     mask:Tensor, # 1 observed, 0 hidden; (1, 1, H, W) shared or (B, 1, H, W)
-                    n_steps:int=400, step_size:float=0.005,
+                    n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE,
                     generator:torch.Generator|None=None, batch_size:int=500,
                     fill:float=0.0, # value shown for hidden pixels in the figure
                     max_steps:int|None=None, # extend the descent until the MSE settles, up to this many steps
@@ -208,7 +211,7 @@ def auroc_se(scores, # (n,) anomaly scores, higher = more anomalous
 def anomaly_task(model:LatentModel, # model trained without the anomalous class
                  x:Tensor, # test images
                  is_anomaly:Tensor, # (B,) bool: the held-out class
-                 n_steps:int=400, step_size:float=0.005,
+                 n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE,
                  generator:torch.Generator|None=None, batch_size:int=500,
                  max_steps:int|None=None, # extend the descent until the AUROC settles, up to this many steps
                 )->dict:
@@ -253,7 +256,7 @@ def corrupt(x:Tensor, # clean images (B, C, H, W)
 def recovery_task(model:LatentModel, # trained model
                   x:Tensor, # clean test images
                   corrupted:Tensor, # their corrupted versions
-                  n_steps:int=400, step_size:float=0.005,
+                  n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE,
                   generator:torch.Generator|None=None, batch_size:int=500,
                   max_steps:int|None=None, # extend the descent until the MSE settles, up to this many steps
                  )->dict:
@@ -275,7 +278,7 @@ def run_flow_tasks(model:LatentModel, # trained on all classes
               )->tuple[dict, dict]: # (numbers, {task: images or scores})
     "Run the five tasks of Xie et al. for one trained configuration."
     dev = model_device(model)
-    seed, K, eta = params.get("seed", 0), params.get("test_steps", 400), params["step_size"]
+    seed, K, eta = params.get("seed", 0), params["test_steps"], params.get("step_size") or DESCENT_STEP_SIZE
     gen = lambda k: torch.Generator(device=dev).manual_seed(seed * 1000 + k)
     n = min(params.get("test_examples", 500), len(data.u8_test))
     x = data.batch(torch.arange(n), "test", dev)

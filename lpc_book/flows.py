@@ -150,17 +150,17 @@ class FlowPrior(nn.Module):
     "Normalising-flow prior $p(z) = \\mathcal N(f(z); 0, I)\\,|\\det \\partial f/\\partial z|$, Glow-style on vectors."
     def __init__(self,
                  dim:int, # latent dimension (even: the couplings split it in halves)
-                 n_steps:int=5, # Glow steps (actnorm, invertible linear, affine coupling)
+                 depth:int=5, # Glow steps (actnorm, invertible linear, affine coupling)
                  hidden:int=64, # width of the coupling MLPs
                 ):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2 or dim % 2:
             raise ValueError(f"FlowPrior needs an even latent dimension >= 2 (its affine couplings split z in halves); "
                              f"got dim={dim!r}")
-        _check_int("n_steps", n_steps); _check_int("hidden", hidden)
-        self.dim, self.n_steps, self.hidden = dim, n_steps, hidden
+        _check_int("depth", depth); _check_int("hidden", hidden)
+        self.dim, self.depth, self.hidden = dim, depth, hidden
         self.layers = nn.ModuleList()
-        for k in range(n_steps):
+        for k in range(depth):
             self.layers.extend([ActNorm(dim), InvertibleLinear(dim), AffineCoupling(dim, hidden, flip=k % 2 == 1)])
 
     def forward(self, z:Tensor)->tuple[Tensor, Tensor]: # (u = f(z), log|det df/dz|) of shapes (B, dim), (B,)
@@ -199,22 +199,22 @@ class FlowPrior(nn.Module):
         "The prior draw made from standard normal noise (what `sample` does with its own draws)."
         return self.inverse(eps)
 
-    def extra_repr(self): return f"dim={self.dim}, n_steps={self.n_steps}, hidden={self.hidden}"
+    def extra_repr(self): return f"dim={self.dim}, depth={self.depth}, hidden={self.hidden}"
 
 # %% ../nbs/07_flows.ipynb #5287363a
 def fit_flow(flow:FlowPrior, # the flow to fit (modified in place)
              x:Tensor, # data (N, dim)
-             n_steps:int=200, # Adam steps
+             iterations:int=200, # Adam steps
              batch_size:int=256, # minibatch size
              lr:float=5e-3, # Adam learning rate
              seed:int=0, # seed of the minibatch choice
             )->list[float]: # the minibatch negative log-likelihood of every step
     "Fit a flow to data by maximum likelihood with Adam (a small helper for toys and tests)."
-    _check_batch(x, flow.dim, "x"); _check_int("n_steps", n_steps, 0); _check_int("batch_size", batch_size)
+    _check_batch(x, flow.dim, "x"); _check_int("iterations", iterations, 0); _check_int("batch_size", batch_size)
     g = torch.Generator(device=x.device).manual_seed(seed)
     opt = torch.optim.Adam(flow.parameters(), lr=lr)
     losses = []
-    for _ in range(n_steps):
+    for _ in range(iterations):
         idx = torch.randint(len(x), (min(batch_size, len(x)),), generator=g, device=x.device)
         loss = -flow.log_prob(x[idx]).mean()
         opt.zero_grad(); loss.backward(); opt.step()

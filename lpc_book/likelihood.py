@@ -203,7 +203,7 @@ def langevin_proposal(model, # a `LatentModel`: `energy(x, z)` and `prior`
     res = langevin(lambda z: model.energy(xr, z), zr, n_steps, step_size, sampler=sampler, rng=rng, return_chain=True)
     if stats is not None: stats.update(res.summary(), grad_evals=res.grad_evals * len(zr))
     T, d = n_steps - burn_in, zr.shape[1]
-    zs = res.chain[burn_in + 1:].detach().reshape(T * n_chains, B, d) # chain-major rows: index c * B + b
+    zs = res.trajectory[burn_in + 1:].detach().reshape(T * n_chains, B, d) # chain-major rows: index c * B + b
     mu = zs.mean(0); c = zs - mu
     if covariance == "diag": return mu, (c.square().sum(0) / (len(zs) - 1) + jitter).sqrt() * inflate
     cov = torch.einsum("sbi,sbj->bij", c, c) / (len(zs) - 1) + jitter * torch.eye(d, device=mu.device, dtype=mu.dtype)

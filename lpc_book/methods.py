@@ -9,28 +9,18 @@ from dataclasses import dataclass
 from typing import Callable, ClassVar
 import torch
 from torch import nn, Tensor
+from .checks import check_int, check_positive, check_number, check_choice, check_bool
 from .models import gaussian_log_prob
 from .parallel import Noise
 from .samplers import langevin, add_grads, ChainResult, DualAveraging, SAMPLERS, TARGET_ACCEPT
 from .warmstart import WARM_STARTS, WARMSTART_COST, check_warm_start, warmstart_loss, negative_elbo
 
 # %% auto #0
-__all__ = ['INITS', 'METHODS', 'LPC_DEFAULTS', 'model_device', 'prior_sample', 'theta', 'Method', 'LPC', 'decoder_pass_seconds',
-           'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE', 'MethodSpec', 'register_method', 'make_method',
-           'method_doc']
+__all__ = ['INITS', 'METHODS', 'model_device', 'prior_sample', 'trained_params', 'Method', 'Langevin', 'LPC',
+           'decoder_pass_seconds', 'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE', 'MethodSpec', 'method_fields',
+           'register_method', 'make_method', 'method_doc', 'methods_table']
 
 # %% ../nbs/04_methods.ipynb #1916b1ed
-def _check_int(name, v, lo=0):
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise ValueError(f"{name}={v!r} must be an integer >= {lo}")
-
-def _check_pos(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}={v!r} must be a positive finite number")
-
-def _check_choice(name, v, choices):
-    if v not in choices: raise ValueError(f"{name}={v!r} is not one of {tuple(choices)}")
-
 def model_device(model:nn.Module)->torch.device:
     "The device of a module's first parameter (cpu for a parameterless module)."
     p = next(model.parameters(), None)
@@ -44,8 +34,8 @@ def prior_sample(model:nn.Module, # a latent model with `.prior` (`from_noise`) 
     "Samples from the model's prior, one per example, made from standard normal noise."
     return model.prior.from_noise(rng.normal((n, model.latent_dim)))
 
-def theta(model:nn.Module)->list[nn.Parameter]:
-    "The model parameters that are trained (those requiring grad)."
+def trained_params(model:nn.Module)->list[nn.Parameter]:
+    "The model parameters that are trained (those requiring grad): theta."
     return [p for p in model.parameters() if p.requires_grad]
 
 # %% ../nbs/04_methods.ipynb #1bf31e58
@@ -74,55 +64,32 @@ class Method:
 INITS = ("encoder_sample", "encoder_mean", "prior", "normal", "persistent")
 
 @dataclass
-class LPC(Method):
-    "Langevin predictive coding: warm start, K Langevin moves with theta's gradient along the chain, encoder step."
-    n_steps: int = 20 # K, Langevin moves per minibatch [ours]
-    step_size: float = 1e-3 # eta (the initial value when adapting) [ours]
-    sampler: str = "ula" # "ula", "preconditioned" or "mala"
-    adapt_steps: int = 0 # SGD iterations of step-size adaptation (dual averaging), then frozen; 0: fixed step_size
-    keep_adapting: bool|None = None # go on adapting after warm-up, one step per chain (None: True for MALA only)
-    target_accept: float|None = None # adaptation target (None: 0.574 for MALA, 0.9 otherwise) [ours]
+class Langevin(Method):
+    """What every Langevin method shares: the step, its adaptation, the sampler, and the minibatch's four lines
+    (start, chain, theta's gradient, the encoder's step). Subclasses say where the chain starts and which states
+    theta's gradient averages (`n_steps`, `burn_in`, `init`, `warm_start`)."""
+    step_size: float = 0.01 # eta (the initial value when adapting) [ours]
+    sampler: str = "preconditioned" # "ula", "preconditioned" or "mala" [paper: preconditioned]
+    adapt_steps: int = 1 # SGD iterations of step-size adaptation (dual averaging) before it may freeze; 0: fixed step_size
+    keep_adapting: bool = True # go on adapting after adapt_steps, one step per chain (False: freeze the average) [ours]
+    target_accept: float|None = None # adaptation target (None: TARGET_ACCEPT of the sampler: 0.574 MALA, 0.9 otherwise) [ours]
     beta: float = 0.99 # preconditioner's moving-average rate [ours]
     eps: float = 1e-8 # preconditioner's damping [ours]
-    burn_in: int = 0 # leading states z_0.. not used for theta's gradient nor the forward KL (n_steps: theta from z_K only)
-    init: str = "encoder_sample" # one of INITS
-    warm_start: str = "jeffreys" # encoder objective: "jeffreys", "forward", "reverse" or "none"
     noise: bool = True # False: gradient descent on z (vanilla PC)
-    n_samples: int = 1 # reparameterised samples of the reverse-KL part [ours]
-    reverse_from_start: bool|None = None # the reverse-KL part reuses the chain's start and its gradient (no decoder pass;
-                                         # None: whenever it can, i.e. init="encoder_sample" and n_samples=1)
     check_every: int = 10 # the sampler's divergence check period (device syncs)
-    diagnose_every: int = 1 # compute the chains' diagnostic acceptance every this many SGD iterations (and while adapting)
-    name: str = dataclasses.field(default="lpc", repr=False, compare=False)
+    diagnose_every: int = 5 # compute the chains' diagnostic acceptance every this many SGD iterations (always while adapting)
 
-    def __post_init__(self):
-        _check_int("n_steps", self.n_steps, 1); _check_pos("step_size", self.step_size)
-        _check_choice("sampler", self.sampler, SAMPLERS); _check_choice("init", self.init, INITS)
-        check_warm_start(self.warm_start); _check_int("n_samples", self.n_samples, 1)
-        _check_int("check_every", self.check_every, 1); _check_int("adapt_steps", self.adapt_steps, 0)
-        _check_int("diagnose_every", self.diagnose_every, 1)
-        if self.target_accept is not None and not 0 < self.target_accept < 1:
-            raise ValueError(f"target_accept={self.target_accept!r} must be in (0, 1) or None")
-        if not 0 < self.beta < 1: raise ValueError(f"beta={self.beta!r} must be in (0, 1)")
-        _check_pos("eps", self.eps)
-        _check_int("burn_in", self.burn_in, 0)
-        if self.burn_in > self.n_steps:
-            raise ValueError(f"burn_in={self.burn_in} must be at most n_steps={self.n_steps} (the chain has n_steps + 1 states)")
-        if not isinstance(self.noise, bool): raise ValueError(f"noise={self.noise!r} must be True or False")
+    def _check_chain(self):
+        "Check the shared fields and build the step's adapter."
+        check_positive("step_size", self.step_size); check_choice("sampler", self.sampler, SAMPLERS)
+        check_int("adapt_steps", self.adapt_steps, 0); check_bool("keep_adapting", self.keep_adapting)
+        if self.target_accept is not None: check_number("target_accept", self.target_accept, 0, 1, open_lo=True, open_hi=True)
+        check_number("beta", self.beta, 0, 1, open_lo=True, open_hi=True); check_positive("eps", self.eps)
+        check_bool("noise", self.noise); check_int("check_every", self.check_every, 1)
+        check_int("diagnose_every", self.diagnose_every, 1)
         if self.sampler == "mala" and not self.noise:
             raise ValueError("sampler='mala' needs noise=True (a Metropolis test of noiseless moves is meaningless)")
-        if self.keep_adapting is None: self.keep_adapting = self.sampler == "mala"
-        if not isinstance(self.keep_adapting, bool):
-            raise ValueError(f"keep_adapting={self.keep_adapting!r} must be True, False or None")
-        can = self.init == "encoder_sample" and self.n_samples == 1
-        if self.reverse_from_start is None: self.reverse_from_start = can and self.warm_start in ("reverse", "jeffreys")
-        if not isinstance(self.reverse_from_start, bool):
-            raise ValueError(f"reverse_from_start={self.reverse_from_start!r} must be True, False or None")
-        if self.reverse_from_start and not can:
-            raise ValueError(f"reverse_from_start=True needs init='encoder_sample' and n_samples=1 (got init={self.init!r}, "
-                             f"n_samples={self.n_samples}): the chain must start at one sample of the encoder")
-        target = self.target_accept or TARGET_ACCEPT[self.sampler]
-        self.adapter = DualAveraging(self.step_size, target) if self.adapt_steps else None
+        self.adapter = DualAveraging(self.step_size, self.target_accept or TARGET_ACCEPT[self.sampler]) if self.adapt_steps else None
         self.chains = None
 
     @property
@@ -163,27 +130,28 @@ class LPC(Method):
         return langevin(lambda z: model.energy(x, z), z0, self.n_steps, self.current_step_size, sampler=self.sampler,
                         beta=self.beta, eps=self.eps, noise=self.noise, rng=learner.noise,
                         return_chain=self.warm_start in ("forward", "jeffreys"), diagnose=diagnose,
-                        params=theta(model) if train else None, burn_in=self.burn_in, check_every=self.check_every)
+                        params=trained_params(model) if train else None, burn_in=self.burn_in, check_every=self.check_every)
 
     def grads(self, x:Tensor, learner)->dict:
         q = learner.encoder(x) if self.warm_start != "none" else None           # q_phi(z|x), with its graph
         z0 = self.start(x, learner, q)                                           # 1. warm start
         chain = self.chain(x, z0, learner)                                       # 2. K Langevin moves
-        add_grads(theta(learner.model), chain.theta_grad)                        # 3. theta: the chain-averaged gradient
+        add_grads(trained_params(learner.model), chain.theta_grad)               # 3. theta: the chain-averaged gradient
         logs = self.chain_logs(x, chain, learner, q)
-        if q is not None:                                                        # 4. phi: the warm-start objective
-            states = chain.states(self.burn_in) if chain.chain is not None else None
-            g0 = getattr(chain, "grad0", None)  # (None from a sampler that does not keep it: the bench's older samplers.py)
-            start = (chain.z0, chain.energy0, g0) if self.reverse_from_start and g0 is not None else None
-            ws = warmstart_loss(self.warm_start, learner.encoder, learner.model, x, states, self.n_samples, learner.noise, q,
-                                start)
-            ws.backward()
-            dec, enc = WARMSTART_COST[self.warm_start]
-            if start is not None: dec = 0  # the chain's first evaluation served the reverse KL
-            logs.update(warmstart_loss=ws.detach(), decoder_grad_evals=logs["decoder_grad_evals"] + dec * self.n_samples,
-                        encoder_grad_evals=enc)
+        if q is not None: logs.update(self.encoder_step(x, chain, learner, q, logs))  # 4. phi: the warm-start objective
         if self.init == "persistent": self.chains[learner.batch_idx.to(self.chains.device)] = chain.z.to(self.chains.device)
         return logs
+
+    def encoder_step(self, x:Tensor, chain:ChainResult, learner, q:tuple, logs:dict)->dict:
+        "The warm-start objective's backward pass into phi (theta frozen), and its cost."
+        states = chain.states(self.burn_in) if chain.trajectory is not None else None
+        start = (chain.z0, chain.energy0, chain.grad0) if self.reverse_from_start else None
+        ws = warmstart_loss(self.warm_start, learner.encoder, learner.model, x, states, self.n_samples, learner.noise, q, start)
+        ws.backward()
+        dec, enc = WARMSTART_COST[self.warm_start]
+        if start is not None: dec = 0  # the chain's first evaluation served the reverse KL
+        return dict(warmstart_loss=ws.detach(), decoder_grad_evals=logs["decoder_grad_evals"] + dec * self.n_samples,
+                    encoder_grad_evals=enc)
 
     # ---- diagnostics and adaptation
     def chain_logs(self, x:Tensor, chain:ChainResult, learner, q:tuple|None)->dict:
@@ -211,6 +179,32 @@ class LPC(Method):
             raise ValueError("checkpoint has no persistent chains but this method has init='persistent'")
         if self.adapter is not None and sd.get("adapter"): self.adapter.load_state_dict(sd["adapter"])
         self.chains = sd.get("chains")
+
+@dataclass
+class LPC(Langevin):
+    """Langevin predictive coding, the paper's Algorithm 1: a sample of the amortised encoder starts K preconditioned
+    Langevin moves, theta's gradient is averaged along the chain, and the encoder learns by Jeffreys' divergence."""
+    n_steps: int = 5 # K, Langevin moves per minibatch [ours: the shortest chain that moves, see below]
+    burn_in: int = 0 # leading states z_0.. not used for theta's gradient nor the forward KL (n_steps: theta from z_K only)
+    init: str = "encoder_sample" # one of INITS [paper]
+    warm_start: str = "jeffreys" # encoder objective: "jeffreys", "forward", "reverse" or "none" [paper: Algorithm 1]
+    n_samples: int = 1 # reparameterised samples of the reverse-KL part [ours]
+    reverse_from_start: bool|None = None # the reverse-KL part reuses the chain's start and its gradient (no decoder pass;
+                                         # None: whenever it can, i.e. init="encoder_sample" and n_samples=1)
+    name: str = dataclasses.field(default="lpc", repr=False, compare=False)
+
+    def __post_init__(self):
+        check_int("n_steps", self.n_steps, 1); check_int("burn_in", self.burn_in, 0)
+        if self.burn_in > self.n_steps:
+            raise ValueError(f"burn_in={self.burn_in} must be at most n_steps={self.n_steps} (the chain has n_steps + 1 states)")
+        check_choice("init", self.init, INITS); check_warm_start(self.warm_start); check_int("n_samples", self.n_samples, 1)
+        can = self.init == "encoder_sample" and self.n_samples == 1
+        if self.reverse_from_start is None: self.reverse_from_start = can and self.warm_start in ("reverse", "jeffreys")
+        check_bool("reverse_from_start", self.reverse_from_start)
+        if self.reverse_from_start and not can:
+            raise ValueError(f"reverse_from_start=True needs init='encoder_sample' and n_samples=1 (got init={self.init!r}, "
+                             f"n_samples={self.n_samples}): the chain must start at one sample of the encoder")
+        self._check_chain()
 
 # %% ../nbs/04_methods.ipynb #d822f165
 def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy(x, z)`
@@ -240,19 +234,27 @@ def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy
 
 # %% ../nbs/04_methods.ipynb #ae0bf98f
 @dataclass
-class MCPC(LPC):
+class MCPC(Langevin):
     "Monte Carlo predictive coding: prior draw, a noise-free Adam PC phase on z, then ULA mixing and sampling steps."
+    step_size: float = 0.1 # eta of the Langevin steps [MCPC code, FID configuration]
+    sampler: str = "ula" # their plain Langevin steps [MCPC code]
+    adapt_steps: int = 0 # a fixed step [MCPC code]
     pc_steps: int = 250 # Adam steps on z from the prior draw (weights frozen) [MCPC code]
-    pc_lr: float = 0.1 # their learning rate [MCPC code: 0.1-0.7]
+    pc_lr: float = 0.7 # their learning rate [MCPC code, FID configuration]
     mix_steps: int = 50 # Langevin moves not used for theta [MCPC code]
     sample_steps: int = 100 # Langevin states averaged for theta's gradient [MCPC code]
+    name: str = dataclasses.field(default="mcpc", repr=False, compare=False)
+    init, warm_start, n_samples, reverse_from_start = "prior", "none", 1, False  # not parameters: MCPC's design
+
+    @property
+    def n_steps(self)->int: return self.mix_steps + self.sample_steps
+    @property
+    def burn_in(self)->int: return self.mix_steps + 1
 
     def __post_init__(self):
-        _check_int("pc_steps", self.pc_steps, 0); _check_pos("pc_lr", self.pc_lr)
-        _check_int("mix_steps", self.mix_steps, 0); _check_int("sample_steps", self.sample_steps, 1)
-        self.n_steps, self.burn_in = self.mix_steps + self.sample_steps, self.mix_steps + 1
-        self.init, self.warm_start = "prior", "none"
-        super().__post_init__()
+        check_int("pc_steps", self.pc_steps, 0); check_positive("pc_lr", self.pc_lr)
+        check_int("mix_steps", self.mix_steps, 0); check_int("sample_steps", self.sample_steps, 1)
+        self._check_chain()
 
     def start(self, x:Tensor, learner, q=None)->Tensor:
         "A prior draw, then `pc_steps` Adam steps on E(x, z) in z alone."
@@ -277,7 +279,7 @@ def log_weights(encoder:nn.Module, # x -> (mu, log_sigma)
                 rng:Noise, # noise source
                )->Tensor: # (k, B) log importance weights, reparameterised
     "Log importance weights $-E(x, z_i) - \\log q(z_i|x)$ with $z_i = \\mu + \\sigma\\epsilon_i$."
-    _check_int("k", k, 1)
+    check_int("k", k, 1)
     mu, log_sigma = encoder(x)
     z = mu + log_sigma.exp() * rng.normal((k, *mu.shape), batch_dim=1, dtype=mu.dtype)
     xs = x.unsqueeze(0).expand(k, *x.shape).reshape(-1, *x.shape[1:])
@@ -299,7 +301,7 @@ class VAE(Method):
     n_samples: int = 1 # reparameterised samples per example
     name: str = dataclasses.field(default="vae", repr=False, compare=False)
     needs_encoder: ClassVar[bool] = True
-    def __post_init__(self): _check_int("n_samples", self.n_samples, 1)
+    def __post_init__(self): check_int("n_samples", self.n_samples, 1)
     def _encoder_reason(self): return "its ELBO"
     def grads(self, x:Tensor, learner)->dict:
         loss = negative_elbo(learner.encoder, learner.model, x, self.n_samples, learner.noise)
@@ -309,10 +311,10 @@ class VAE(Method):
 @dataclass
 class IWAE(Method):
     "Importance-weighted autoencoder with k samples."
-    k: int = 20 # importance samples per example [ours: LPC's default chain length]
+    k: int = LPC.n_steps # importance samples per example: LPC's chain length, like for like [ours]
     name: str = dataclasses.field(default="iwae", repr=False, compare=False)
     needs_encoder: ClassVar[bool] = True
-    def __post_init__(self): _check_int("k", self.k, 1)
+    def __post_init__(self): check_int("k", self.k, 1)
     def _encoder_reason(self): return "its importance sampler"
     def grads(self, x:Tensor, learner)->dict:
         loss = -iwae_bound(learner.encoder, learner.model, x, self.k, learner.noise).mean()
@@ -322,61 +324,88 @@ class IWAE(Method):
 # %% ../nbs/04_methods.ipynb #77a39f5b
 @dataclass
 class MethodSpec:
-    "A registered method: its class, the fields it fixes, a one-line description, and a bare call's defaults."
+    "A registered method: its class, the fields it changes from the class's defaults, what it is, and what chose it."
     cls: type
-    preset: dict
+    differences: dict
     doc: str = ""
-    defaults: dict = dataclasses.field(default_factory=dict) # fields of `make_method(name)` without experiment parameters
+    chosen_by: str = "" # the runs (or the source) that chose the differences
 
 METHODS:dict[str, MethodSpec] = {} # name -> MethodSpec: the one registry
 
+def method_fields(cls:type)->dict:
+    "A method class's parameters and their defaults (the one home of each default)."
+    return {f.name: f.default for f in dataclasses.fields(cls) if f.init and f.name != "name"}
+
 def register_method(name:str, # the book's name for it
                     cls:type, # a Method dataclass
-                    doc:str="", # one line for tables and help
-                    defaults:dict|None=None, # fields a bare `make_method(name)` takes (no experiment parameters)
-                    **preset, # fields it fixes (a value may be a function of the resolved fields)
+                    doc:str="", # one line: what it is
+                    chosen_by:str="", # which runs (or source) chose its differences
+                    **differences, # fields it changes (a value may be a function of the resolved fields)
                    )->str:
     "Register (or replace) a method by name."
-    bad = [k for k in {**preset, **(defaults or {})} if k not in {f.name for f in dataclasses.fields(cls)}]
+    bad = [k for k in differences if k not in method_fields(cls)]
     if bad: raise TypeError(f"method {name!r}: {cls.__name__} has no field(s) {bad}")
-    METHODS[name] = MethodSpec(cls, preset, doc, dict(defaults or {}))
+    METHODS[name] = MethodSpec(cls, differences, doc, chosen_by)
     return name
 
+def _no_such(name, what, bad, fields):
+    return TypeError(f"{what} of {name!r} name no parameter(s) {', '.join(map(repr, bad))} of it; its parameters are: "
+                     f"{', '.join(fields)}")
+
 def make_method(name:str, # a key of `METHODS`
-                params:dict|None=None, # an experiment's parameters: those named like a field are used (None: the registered defaults)
-                **kw, # explicit fields (win over the preset)
+                params:dict|None=None, # an experiment's parameters: its shared chain parameters and `method_params`
+                **kw, # explicit fields (win over everything)
                )->Method:
     "Build a registered method by name, with errors naming unknown methods and fields."
     if name not in METHODS: raise ValueError(f"unknown method {name!r}; known methods: {', '.join(METHODS)}")
-    spec = METHODS[name]
-    fields = {f.name: f for f in dataclasses.fields(spec.cls) if f.name != "name"}
+    spec, params = METHODS[name], params or {}
+    fields = method_fields(spec.cls)
     bad = [k for k in kw if k not in fields]
-    if bad: raise TypeError(f"method {name!r} has no parameter(s) {', '.join(map(repr, bad))}; "
-                            f"its parameters are: {', '.join(fields)}")
-    own = dict(((params or {}).get("method_params") or {}).get(name) or {})  # this method's own fields
+    if bad: raise _no_such(name, "the keywords", bad, fields)
+    own = dict((params.get("method_params") or {}).get(name) or {})  # this method's own fields
     bad = [k for k in own if k not in fields]
-    if bad: raise TypeError(f"method_params of {name!r} name no parameter(s) {', '.join(map(repr, bad))} of it; "
-                            f"its parameters are: {', '.join(fields)}")
-    base = spec.defaults if params is None else params  # a bare call: the method as the book recommends it
-    given = {k: base[k] for k in fields if k in base}
-    resolved = {k: f.default for k, f in fields.items() if f.default is not dataclasses.MISSING} | base | own | kw
-    fixed = {k: (v(resolved) if callable(v) else v) for k, v in spec.preset.items() if k not in kw and k not in own}
-    return spec.cls(**{**given, **fixed, **own, **kw}, name=name)
+    if bad: raise _no_such(name, "method_params", bad, fields)
+    shared = {k: v for k, v in params.items() if k in fields and v is not None}
+    plain = {k: v for k, v in spec.differences.items() if not callable(v)}
+    resolved = {**fields, **{k: v for k, v in params.items() if v is not None}, **plain, **own, **kw}
+    fixed = {k: (v(resolved) if callable(v) else v) for k, v in spec.differences.items() if k not in kw and k not in own}
+    return spec.cls(**{**shared, **fixed, **own, **kw}, name=name)
 
 def method_doc(name:str)->str: return METHODS[name].doc
 
-LPC_DEFAULTS = dict(n_steps=1, sampler="preconditioned", step_size=0.01, adapt_steps=1, keep_adapting=True,
-                    warm_start="reverse") # the book's LPC: the frontier's cheapest point that reaches the VAE's quality
-register_method("lpc", LPC, "LPC: encoder warm start, Langevin chain, theta's gradient along it", defaults=LPC_DEFAULTS,
-                init="encoder_sample")
-register_method("lpc_prior", LPC, "LPC from the prior (the paper's prior-initialised runs)", init="prior", warm_start="none")
-register_method("lpc_mala", LPC, "LPC with Metropolis-adjusted (MALA) moves", sampler="mala", init="encoder_sample")
-register_method("pc", LPC, "vanilla predictive coding: the same loop, noiseless moves", noise=False, sampler="ula",
-                init="encoder_sample")
-register_method("abp", LPC, "short-run ABP: prior start, ULA at Xie et al.'s eta = s^2/2, theta from the last state",
-                init="prior", warm_start="none", sampler="ula", step_size=0.005, adapt_steps=0,
+register_method("lpc", LPC, "LPC, the paper's Algorithm 1: K = 5 preconditioned Langevin moves from an encoder sample, "
+                "theta's gradient along the chain, the Jeffreys warm start",
+                "the class's defaults; K = 5 from the frontier runs' chain movement (see above)")
+register_method("lpc_k1", LPC, "one preconditioned step: the cost floor (an amortised encoder with a small perturbation: "
+                "its chain moves about 0.3 posterior sds and its energy rises)",
+                "the frontier's fastest point to the VAE's quality (runs 1b6735, b0cd9e, ff9af2)",
+                n_steps=1, warm_start="reverse")
+register_method("lpc_tuned", LPC, "the book's best measured variant: the warm start and sampler its own studies ranked first",
+                "the warm-start study (runs f2ba08, c9c444, 4421ac: reverse KL best in every seed) and the step-size "
+                "study (runs 5a72de, 454099: ULA's best FID below the preconditioned sampler's best in every seed)",
+                warm_start="reverse", sampler="ula")
+register_method("lpc_prior", LPC, "LPC from the prior, no encoder (the paper's prior-initialised runs used K = 300)",
+                "the paper's ablation", init="prior", warm_start="none")
+register_method("lpc_mala", LPC, "LPC with Metropolis-adjusted (MALA) moves", "the reviewers' question", sampler="mala")
+register_method("pc", LPC, "vanilla predictive coding: the same loop, noiseless gradient steps on z",
+                "the paper's baseline", noise=False, sampler="ula")
+register_method("abp", LPC, "short-run ABP: prior start, K = 20 ULA moves at eta = s^2/2 = 0.005, theta from the last state",
+                "Han et al. 2017; Xie et al. 2023's code (K = 20, s = 0.1)",
+                init="prior", warm_start="none", sampler="ula", step_size=0.005, adapt_steps=0, n_steps=20,
                 burn_in=lambda f: f["n_steps"])
 register_method("mcpc", MCPC, "Monte Carlo predictive coding: prior draw, Adam PC phase, ULA mixing and sampling",
-                sampler="ula")
-register_method("vae", VAE, "variational autoencoder (reparameterised ELBO)")
-register_method("iwae", IWAE, "importance-weighted autoencoder, k = the chain length", k=lambda f: f.get("n_steps", 20))
+                "its code's published FID configuration (the class's defaults)")
+register_method("vae", VAE, "variational autoencoder (reparameterised ELBO)", "the paper's baseline")
+register_method("iwae", IWAE, "importance-weighted autoencoder, k = the LPC chain length", "like for like with LPC's K",
+                k=lambda f: f.get("n_steps") or f["k"])
+
+# %% ../nbs/04_methods.ipynb #29f7c33b
+def methods_table()->str:
+    "The registry as a markdown table: each name, its class, what it changes from the class's defaults, and why."
+    show = lambda v: "f(resolved fields)" if callable(v) else repr(v)
+    rows = ["| name | class | differences from the class's defaults | what it is | chosen by |", "|---|---|---|---|---|"]
+    for name, spec in METHODS.items():
+        diff = ", ".join(f"`{k}={show(v)}`" for k, v in spec.differences.items()) or "none"
+        rows.append(f"| `{name}` | `{spec.cls.__name__}` | {diff} | {spec.doc} | {spec.chosen_by} |")
+    defaults = lambda cls: ", ".join(f"`{k}={v!r}`" for k, v in method_fields(cls).items())
+    return "\n".join(rows + ["", *(f"`{c.__name__}`'s defaults: {defaults(c)}.  " for c in (LPC, MCPC, VAE, IWAE))])

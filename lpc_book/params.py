@@ -8,15 +8,15 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 from .data import DATASETS, dataset_size
-from .methods import METHODS, make_method
+from .methods import METHODS, make_method, method_fields
+from .models import LIKELIHOODS
 from .samplers import SAMPLERS
 from .warmstart import WARM_STARTS
 
 # %% auto #0
-__all__ = ['DEVICES', 'LIKELIHOODS', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'MCPC_PARAMS', 'BUDGET_PARAMS',
-           'PASSED_THROUGH', 'ParameterError', 'Param', 'fid_seed', 'register_experiment', 'experiment_schema',
-           'defaults', 'check_common', 'check_flow_params', 'check_budget_params', 'check_convergence_params',
-           'validate_params', 'check_experiment']
+__all__ = ['DEVICES', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'SHARED_FIELDS', 'BUDGET_PARAMS', 'PASSED_THROUGH',
+           'ParameterError', 'Param', 'fid_seed', 'register_experiment', 'experiment_schema', 'defaults',
+           'check_common', 'takes', 'check_flow_params', 'check_budget_params', 'validate_params', 'check_experiment']
 
 # %% ../nbs/08_params.ipynb #56028af2
 class ParameterError(ValueError):
@@ -74,7 +74,6 @@ class Param:
 
 # %% ../nbs/08_params.ipynb #34aadec0
 DEVICES = ("auto", "cpu", "cuda")
-LIKELIHOODS = ("discretised_gaussian", "gaussian", "bernoulli")
 
 COMMON_PARAMS = {
     # data and model
@@ -83,7 +82,7 @@ COMMON_PARAMS = {
     "n_train": Param(int, None, positive=True, nullable=True, help="training subset size (None: all)"),
     "latent_dim": Param(int, 8, positive=True, help="latent dimension d"),
     "width": Param(int, 8, positive=True, help="network width (channels)"),
-    "likelihood": Param(str, "discretised_gaussian", choices=LIKELIHOODS),
+    "likelihood": Param(str, "discretised_gaussian", choices=tuple(LIKELIHOODS)),
     "sigma": Param(float, 0.3, positive=True, help="initial likelihood scale (learned unless learn_sigma=False)"),
     "learn_sigma": Param(bool, True),
     # training
@@ -105,29 +104,30 @@ COMMON_PARAMS = {
                      "and on Slurm, else torch's default); config.json records the count used"),
     "nproc": Param(int, 1, positive=True, help="processes (data-parallel, torchrun)"),
     "checkpoint_every": Param(int, 50, positive=True, help="iterations between checkpoints"),
-    # the Langevin methods (fields of lpc_book.methods.LPC of the same names)
-    "n_steps": Param(int, 5, positive=True, help="Langevin moves K per minibatch"),
-    "step_size": Param(float, 1e-2, positive=True, help="Langevin step size eta (the initial value when adapting)"),
-    "sampler": Param(str, "preconditioned", choices=SAMPLERS, help="the Langevin step of lpc (lpc_mala: mala, pc: ula)"),
-    "adapt_steps": Param(int, 20, min=0, help="SGD iterations of step-size adaptation (dual averaging); 0: fixed"),
-    "keep_adapting": Param(bool, None, nullable=True,
-                           help="adapt after warm-up too, one step per chain (None: MALA only; its acceptance drifts)"),
-    "target_accept": Param(float, None, nullable=True, positive=True, max=0.99,
-                           help="adaptation target (None: 0.574 for MALA, 0.9 otherwise)"),
-    "warm_start": Param(str, "jeffreys", choices=WARM_STARTS, help="the encoder's objective"),
-    "reverse_from_start": Param(bool, None, nullable=True, legacy=False, help="the reverse-KL part of the warm start "
-                                "reuses the chain's start and its gradient, no decoder pass (None: whenever the chain starts "
-                                "at an encoder sample; runs before 2026-12-03 drew a fresh sample)"),
-    "beta": Param(float, 0.99, min=0.0, max=0.999999, help="preconditioner's moving-average rate"),
-    "burn_in": Param(int, 0, min=0, help="leading chain states not used for theta's gradient"),
-    "diagnose_every": Param(int, 5, positive=True, help="SGD iterations between the chains' acceptance diagnostics (always while adapting)"),
+    # the Langevin methods' shared fields: set here, they apply to every method of the run that has a field of that
+    # name (under its preset; `method_params` wins); None, the default, leaves each method's own default
+    # (lpc_book.methods: the fields of LPC and MCPC are the one home of these defaults)
+    **{k: Param(t, None, nullable=True, help=h, **kw) for k, t, h, kw in (
+        ("n_steps", int, "Langevin moves K per minibatch", dict(positive=True)),
+        ("step_size", float, "Langevin step size eta (the initial value when adapting)", dict(positive=True)),
+        ("sampler", str, "the Langevin step", dict(choices=SAMPLERS)),
+        ("adapt_steps", int, "SGD iterations of step-size adaptation (dual averaging); 0: fixed", dict(min=0)),
+        ("keep_adapting", bool, "adapt after adapt_steps too, one step per chain", {}),
+        ("target_accept", float, "adaptation target", dict(positive=True, max=0.99)),
+        ("warm_start", str, "the encoder's objective", dict(choices=WARM_STARTS)),
+        ("reverse_from_start", bool, "the reverse-KL part of the warm start reuses the chain's start and its gradient, "
+         "no decoder pass (runs before 2026-12-03 drew a fresh sample)", dict(legacy=False)),
+        ("beta", float, "preconditioner's moving-average rate", dict(min=0.0, max=0.999999)),
+        ("burn_in", int, "leading chain states not used for theta's gradient", dict(min=0)),
+        ("diagnose_every", int, "SGD iterations between the chains' acceptance diagnostics (always while adapting)",
+         dict(positive=True)))},
     # evaluation
     "eval_samples": Param(int, 200, positive=True, help="samples for FID/KID/precision/recall"),
     "fid_extractor": Param(str, "domain", choices=("domain", "inception")),
     "fid_seed": Param(int, 0, nullable=True, min=0, legacy=None,
                       help="seed of the FID ruler: the domain classifier and the reference test images, the same for "
                            "every run and seed (None: the run's seed, as runs before 2026-12-04 did; see `fid_seed`)"),
-    "ll_examples": Param(int, 8, positive=True, help="test images for log p(x) (AIS) and reconstruction"),
+    "ll_examples": Param(int, 8, min=0, help="test images for log p(x) (AIS) and reconstruction (0: skip both)"),
     "ll_chains": Param(int, 4, min=2, help="AIS chains per test image"),
     "ll_temps": Param(int, 50, positive=True, help="AIS temperatures (lpc_book.likelihood.PROTOCOL: 3,000)"),
     "ll_check_temps": Param(int, 0, min=0, help="also run AIS with this many temperatures, to show the estimate's movement (0: skip)"),
@@ -169,6 +169,9 @@ def defaults(name:str, # experiment
     return {k: pick(p) for k, p in experiment_schema(name).items()}
 
 # %% ../nbs/08_params.ipynb #cdce927a
+SHARED_FIELDS = ("n_steps", "step_size", "sampler", "adapt_steps", "keep_adapting", "target_accept", "warm_start",
+                 "reverse_from_start", "beta", "burn_in", "diagnose_every") # the Langevin methods' fields an experiment may share
+
 def check_common(p:dict): # full parameters of an experiment
     "Constraints every experiment has: the dataset is where `data_root` says, and a minibatch fits in the training set."
     try: n = dataset_size(p["dataset"], p.get("data_root"))
@@ -186,9 +189,21 @@ def check_common(p:dict): # full parameters of an experiment
     bad = [k for k in mp if k not in METHODS or not isinstance(mp[k], dict)]
     if bad: raise ParameterError(f"parameter 'method_params' = {mp!r}: {bad} are not method names with a dict of fields; "
                                  f"known methods: {', '.join(METHODS)}")
-    for m in dict.fromkeys([*(p.get("method") or []), *mp]):
+    methods = list(dict.fromkeys([*(p.get("method") or []), *mp]))
+    for m in methods:
         try: make_method(m, p)
         except (ValueError, TypeError) as e: raise ParameterError(f"method {m!r} with these parameters: {e}") from None
+    unused = [k for k in SHARED_FIELDS if p.get(k) is not None and not any(takes(m, k) for m in methods)]
+    if unused: raise ParameterError(f"parameter(s) {unused} = {[p[k] for k in unused]} would change none of the methods "
+                                    f"{methods}: none has such a field, or its preset fixes it; set a method's own fields "
+                                    f"with method_params, e.g. {{mcpc: {{mix_steps: 10}}}}")
+
+def takes(method:str, # a registered method
+          field:str, # a shared parameter's name
+         )->bool:
+    "Whether a shared experiment parameter of this name reaches the method (it has the field and its preset leaves it free)."
+    spec = METHODS[method]
+    return field in method_fields(spec.cls) and field not in spec.differences
 
 def check_flow_params(p:dict): # full parameters of the flow experiment
     """The flow prior splits z in halves, so it needs an even `latent_dim`; its methods start without an encoder; a
@@ -204,17 +219,10 @@ def check_flow_params(p:dict): # full parameters of the flow experiment
                              f"extended until it settles starts at test_steps (or set test_steps_max to null)")
 
 # %% ../nbs/08_params.ipynb #1112871f
-MCPC_PARAMS = dict( # MCPC's step counts at smoke size [their code: 250 PC steps, 50 + 100 Langevin steps]
-    pc_steps=Param(int, 10, min=0, help="mcpc: Adam steps on z before the chain [their code: 250]"),
-    pc_lr=Param(float, 0.1, positive=True, help="mcpc: their learning rate [their code: 0.1-0.7]"),
-    mix_steps=Param(int, 3, min=0, help="mcpc: Langevin moves not used for theta [their code: 50]"),
-    sample_steps=Param(int, 5, positive=True, help="mcpc: Langevin states theta averages over [their code: 100]"))
-
 register_experiment("lpc_vs_baselines",
     method=Param(str, list(METHODS), choices=tuple(METHODS), many=True, help="the methods of the main table"),
     prior_steps=Param(int, [], positive=True, many=True, empty=True, help="lpc_prior again at each of these K (rows lpc_prior_k<K>): "
-                      "a chain from the prior needs more steps than one from the encoder [the paper's prior runs: 300]"),
-    **MCPC_PARAMS)
+                      "a chain from the prior needs more steps than one from the encoder [the paper's prior runs: 300]"))
 register_experiment("warm_start",
     warm_starts=Param(str, ["none", "forward", "reverse", "jeffreys"], choices=WARM_STARTS, many=True))
 register_experiment("precondition",
@@ -244,20 +252,12 @@ def check_budget_params(p:dict): # full parameters of an experiment with BUDGET_
         raise ParameterError(f"parameter 'budget_from_vae' = True needs the VAE among the configurations (got "
                              f"{trained!r}): its plateau sets the budget")
 
-def check_convergence_params(p:dict): # full parameters of the convergence experiment
-    "The budget's checks, and claim 2's longer LPC run needs both the VAE (its iterations to F*) and LPC."
-    check_budget_params(p)
-    if p["lpc_to_vae_iterations"] and not {"vae", "lpc"} <= set(p["method"]):
-        raise ParameterError(f"parameter 'lpc_to_vae_iterations' = True trains LPC until it has made the VAE's iterations "
-                             f"to its plateau FID: 'method' needs both vae and lpc (got {p['method']!r})")
 
-register_experiment("convergence", check=check_convergence_params,
-    method=Param(str, ["vae", "lpc"], choices=tuple(METHODS), many=True, help="methods trained for the same seconds"),
-    lpc_to_vae_iterations=Param(bool, False, help="LPC trains on past T until it has made as many SGD iterations as the "
-                                "VAE needed to reach its plateau FID, so that claim 2 (fewer iterations) is decided "
-                                "rather than censored; the equal-seconds readings stay at T"),
-    **{**BUDGET_PARAMS, "eval_curve_samples": Param(int, 100, positive=True, help="samples per FID evaluation")},
-    **MCPC_PARAMS)
+register_experiment("convergence",
+    method=Param(str, ["vae", "lpc", "lpc_k1", "lpc_tuned"], choices=tuple(METHODS), many=True,
+                 help="methods trained to the same iteration horizon (claims 1 and 2: LPC against the VAE)"),
+    curve_every=Param(int, 10, positive=True, help="SGD iterations between the FID evaluations of each method's curve"),
+    eval_curve_samples=Param(int, 100, positive=True, help="samples per curve evaluation"))
 
 register_experiment("frontier", check=check_budget_params,
     ks=Param(int, [1, 3], positive=True, many=True, help="Langevin steps K per minibatch swept"),
@@ -285,8 +285,6 @@ register_experiment("flow_prior", check=check_flow_params,
     adam_beta1=Param(float, 0.5, min=0.0, max=0.999, help="[paper: 0.5]"),
     sigma=Param(float, 0.3, positive=True, help="observation noise [paper: 0.3, fixed]"),
     learn_sigma=Param(bool, False, help="[paper: fixed]"),
-    n_steps=Param(int, 10, positive=True, help="short-run moves per minibatch [paper: 20]"),
-    step_size=Param(float, 0.005, positive=True, help="eta = s^2/2 with s = 0.1 [paper]"),
     chain_init=Param(str, "normal", choices=("normal", "prior"), help="training chains start from N(0, I) [paper code] or the prior"),
     flow_steps=Param(int, 5, positive=True, help="Glow steps of the flow prior [paper: 5]"),
     flow_hidden=Param(int, 64, positive=True, help="coupling MLP width [paper: 64]"),

@@ -12,9 +12,9 @@ from torch import Tensor
 from .parallel import Noise
 
 # %% auto #0
-__all__ = ['Evaluate', 'SAMPLERS', 'DIAGNOSE_BUFFER', 'TARGET_ACCEPT', 'ChainState', 'log_accept_ratio', 'Move', 'ula_step',
-           'preconditioned_step', 'mala_step', 'LangevinDivergenceError', 'evaluation', 'ChainResult', 'langevin',
-           'add_grads', 'DualAveraging']
+__all__ = ['Evaluate', 'SAMPLERS', 'DIAGNOSE_BUFFER', 'TARGET_ACCEPT', 'ChainState', 'log_accept_ratio', 'Move', 'state_at',
+           'ula_step', 'preconditioned_step', 'mala_step', 'kernel', 'LangevinDivergenceError', 'evaluation',
+           'ChainResult', 'langevin', 'add_grads', 'DualAveraging']
 
 # %% ../nbs/02_samplers.ipynb #b51681a2
 class ChainState(NamedTuple):
@@ -48,7 +48,12 @@ class Move(NamedTuple):
     log_alpha: Tensor|None = None # MALA: the log acceptance ratio (B,)
     accepted: Tensor|None = None # MALA: the accept mask (B,)
 
-def _at(z:Tensor, evaluate:Evaluate, v:Tensor|None, t:int)->ChainState:
+def state_at(z:Tensor, # a position (B, d)
+             evaluate:Evaluate, # z -> (E, grad E)
+             v:Tensor|None=None, # the preconditioner's running mean of grad^2, carried over
+             t:int=0, # moves made
+            )->ChainState:
+    "The chain state at `z`: one evaluation of the energy and its gradient."
     E, g = evaluate(z)
     return ChainState(z, E, g, v, t)
 
@@ -60,7 +65,7 @@ def ula_step(s:ChainState, # current state
     "ULA: $z' = z - \\eta\\nabla E(z) + \\sqrt{2\\eta}\\,\\xi$."
     z = torch.add(s.z, s.grad, alpha=-eta)                  # z - eta grad E(z)
     if xi is not None: z.add_(xi, alpha=math.sqrt(2 * eta)) #   + sqrt(2 eta) xi
-    return _at(z, evaluate, None, s.t + 1), Move(xi)
+    return state_at(z, evaluate, None, s.t + 1), Move(xi)
 
 def preconditioned_step(s:ChainState, # current state (with `v`, the running mean of grad^2)
                         xi:Tensor|None, # standard normal noise; None: preconditioned gradient descent
@@ -79,13 +84,14 @@ def preconditioned_step(s:ChainState, # current state (with `v`, the running mea
     else: G = metric
     z = torch.addcmul(s.z, G, g, value=-eta)                             # z - eta G g
     if xi is not None: z.addcmul_(G.sqrt(), xi, value=math.sqrt(2 * eta)) #   + sqrt(2 eta G) xi
-    return _at(z, evaluate, v, s.t + 1), Move(xi, G)
+    return state_at(z, evaluate, v, s.t + 1), Move(xi, G)
 
 def mala_step(s:ChainState, # current state
               xi:Tensor, # standard normal noise (B, d)
               u:Tensor, # uniforms (B,) for the accept test
               eta:float, # step size
-              evaluate:Evaluate, # z -> (E, grad E), at the proposal
+              evaluate:Evaluate, # z -> (E, grad E), at the proposal (z's gradient only: a rejected proposal must not count)
+              evaluate_kept:Evaluate|None=None, # if given, the kept state is evaluated again with it (theta's gradient)
              )->tuple[ChainState, Move]:
     "MALA: propose $z' = z - \\eta\\nabla E(z) + \\sqrt{2\\eta}\\,\\xi$, keep it if $\\log u < \\log\\alpha$."
     prop, _ = ula_step(s, xi, eta, evaluate)
@@ -94,7 +100,22 @@ def mala_step(s:ChainState, # current state
     keep = accept[:, None]
     new = ChainState(torch.where(keep, prop.z, s.z), torch.where(accept, prop.energy, s.energy),
                      torch.where(keep, prop.grad, s.grad), None, s.t + 1)
+    if evaluate_kept is not None: new = state_at(new.z, evaluate_kept, None, new.t)
     return new, Move(xi, None, log_alpha, accept)
+
+def kernel(sampler:str, # "ula", "preconditioned" or "mala"
+           evaluate_z:Evaluate, # z -> (E, grad_z E) without theta's gradient: MALA's proposals
+           beta:float=0.99, eps:float=1e-8, bias_correction:bool=True, # the preconditioner's constants
+           metric:Tensor|None=None, # a frozen diagonal metric for "preconditioned"
+          ):
+    """The sampler's step with its constants bound, chosen once per chain: `step(state, xi, u, eta, evaluate)` returns
+    the next state, evaluated by `evaluate` (with theta's gradient inside the accumulation window), and the move."""
+    if sampler == "ula": return lambda s, xi, u, eta, ev: ula_step(s, xi, eta, ev)
+    if sampler == "preconditioned":
+        return lambda s, xi, u, eta, ev: preconditioned_step(s, xi, eta, ev, beta, eps, bias_correction, metric)
+    if sampler == "mala":
+        return lambda s, xi, u, eta, ev: mala_step(s, xi, u, eta, evaluate_z, ev if ev is not evaluate_z else None)
+    raise ValueError(f"sampler={sampler!r} is not one of {SAMPLERS}")
 
 # %% ../nbs/02_samplers.ipynb #3b014338
 class LangevinDivergenceError(FloatingPointError):
@@ -157,26 +178,24 @@ def _check_args(energy, z0, n_steps, step_size, sampler, beta, eps, noise, param
 # %% ../nbs/02_samplers.ipynb #2662ab40
 def evaluation(energy:Callable, # z -> (batch,) energies
                params:list|None=None, # theta, for the accumulating evaluation
-              )->tuple[Evaluate, Evaluate|None]: # (z-gradient only, z- and theta-gradient)
-    "The evaluation functions of a chain: z -> (E(z) detached, grad_z E(z))."
-    def run(z, inputs):
+              )->tuple[Evaluate, Evaluate|None, list]: # (z-gradient only, z- and theta-gradient, theta's accumulator)
+    """The evaluation functions of a chain: z -> (E(z) detached, grad_z E(z)); the second also adds
+    grad_theta sum_b E(z_b) to the accumulator (a list filled by its first call)."""
+    acc = []
+    def run(z, accumulate):
         zl = z.detach().requires_grad_()
         E = energy(zl)
         if not isinstance(E, Tensor) or E.shape != z.shape[:1]:
             raise ValueError(f"energy must return a tensor of shape ({z.shape[0]},) (one energy per chain), got "
                              f"{tuple(E.shape) if isinstance(E, Tensor) else type(E).__name__}")
-        if inputs: torch.autograd.backward(E.sum(), inputs=[zl, *inputs]); g = zl.grad
-        else: g, = torch.autograd.grad(E.sum(), zl)
+        if not accumulate:
+            g, = torch.autograd.grad(E.sum(), zl)
+            return E.detach(), g
+        g, *g_theta = torch.autograd.grad(E.sum(), [zl, *params], materialize_grads=True)
+        if acc: torch._foreach_add_(acc, g_theta)
+        else: acc.extend(g_theta)
         return E.detach(), g
-    return (lambda z: run(z, None)), (None if params is None else lambda z: run(z, params))
-
-def _take_grads(params:list, # parameters whose `.grad` served as the chain's accumulator
-                old:list, # their `.grad` before the chain, restored here
-               )->list[Tensor]: # what was accumulated (zeros where nothing was)
-    "Take the accumulated `.grad` of `params` and give the caller's back."
-    acc = [torch.zeros_like(p) if p.grad is None else p.grad for p in params]
-    for p, o in zip(params, old): p.grad = o
-    return acc
+    return (lambda z: run(z, False)), (None if params is None else lambda z: run(z, True)), acc
 
 # %% ../nbs/02_samplers.ipynb #0de84480
 @dataclass
@@ -186,7 +205,7 @@ class ChainResult:
     energy: Tensor # E(z_K) per chain (B,)
     energy0: Tensor # E(z_0) per chain (B,)
     z0: Tensor # the start (B, d)
-    chain: Tensor|None # the states z_0, ..., z_K (K + 1, B, d) when `return_chain`
+    trajectory: Tensor|None # the states z_0, ..., z_K (K + 1, B, d) when `return_chain`
     theta_grad: list|None # (1 / (K + 1 - burn_in)) sum over z_burn_in..z_K of grad_theta mean_b E(x_b, z_t); None without params
     grad_evals: int # energy gradient evaluations (each a forward and backward pass over the batch)
     accept_prob: Tensor # per chain, min(1, alpha) averaged over the moves (B,) (MALA: the test's; others: diagnostic)
@@ -199,8 +218,8 @@ class ChainResult:
 
     def states(self, burn_in:int=0)->Tensor:
         "The states z_burn_in, ..., z_K (needs `return_chain=True`)."
-        if self.chain is None: raise ValueError("the chain was not kept: call langevin(..., return_chain=True)")
-        return self.chain[burn_in:]
+        if self.trajectory is None: raise ValueError("the chain's states were not kept: call langevin(..., return_chain=True)")
+        return self.trajectory[burn_in:]
 
     def distance(self, scale:Tensor|float=1.0)->Tensor:
         "How far each chain moved: the root mean square over coordinates of (z_K - z_0) / scale (B,)."
@@ -267,55 +286,40 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
     rng = rng if rng is not None else Noise(generator, device=z0.device)
     B, d = z0.shape
     eta = float(step_size)
-    ev_z, ev_theta = evaluation(energy, params)
-    old = [p.grad for p in params] if params else None
-    if params:
-        for p in params: p.grad = None  # the chain accumulates here; `_take_grads` gives the caller's back
-    metric = frozen_metric.to(z0) if frozen_metric is not None else None
-    in_window = lambda t: params is not None and t >= burn_in  # is state z_t accumulated?
-    keep = diagnose or sampler == "mala"  # are the moves' acceptance probabilities computed?
+    ev_z, ev_theta, theta_grad = evaluation(energy, params)
+    step = kernel(sampler, ev_z, beta, eps, bias_correction, frozen_metric.to(z0) if frozen_metric is not None else None)
+    ev = lambda t: ev_theta if params is not None and t >= burn_in else ev_z  # state z_t's evaluation: accumulated?
+    mala = sampler == "mala"
+    diagnosed = diagnose or mala  # are the moves' acceptance probabilities computed?
     accept_sum, accepted = z0.new_zeros(B), None
-    try:
-        with torch.enable_grad():
-            s = _at(z0.detach(), ev_theta if in_window(0) else ev_z, None, 0)
-            if sampler == "preconditioned" and metric is None: s = s._replace(v=torch.zeros_like(s.z))
-            E0, g0, chain, chunk, pending, moves = s.energy, s.grad, [s.z], [s], [s], []
-            for t in range(n_steps):
-                if t % check_every == 0:  # the noise of the next stretch of moves in one draw
-                    n = min(check_every, n_steps - t)
-                    xis = rng.normal((n, B, d), batch_dim=1, dtype=z0.dtype) if noise else None
-                    us = rng.uniform((n, B), batch_dim=1, dtype=z0.dtype) if sampler == "mala" else None
-                xi = xis[t % check_every] if noise else None
-                ev = ev_theta if in_window(t + 1) and sampler != "mala" else ev_z
-                if sampler == "ula": s, mv = ula_step(s, xi, eta, ev)
-                elif sampler == "preconditioned": s, mv = preconditioned_step(s, xi, eta, ev, beta, eps, bias_correction, metric)
-                else:
-                    s, mv = mala_step(s, xi, us[t % check_every], eta, ev)
-                    accepted = mv.accepted.long() if accepted is None else accepted + mv.accepted
-                    if in_window(t + 1): s = _at(s.z, ev_theta, None, s.t)  # theta's gradient at the kept state
-                chunk.append(s)
-                if keep: pending.append(s); moves.append(mv)
-                if return_chain: chain.append(s.z)
-                if (t + 1) % check_every == 0 or t + 1 == n_steps:  # the documented host sync
-                    _check_finite(chunk, eta, sampler, t + 2 - len(chunk), n_steps)
-                    chunk = [s]
-                if keep and (len(moves) * B * d >= DIAGNOSE_BUFFER or t + 1 == n_steps):
-                    accept_sum += _accept_sum(pending, moves, eta)
-                    pending, moves = [s], []
-        theta_grad = None
-        if params:
-            theta_grad = _take_grads(params, old); old = None
-            torch._foreach_mul_(theta_grad, 1 / (B * (n_steps + 1 - burn_in)))  # sums over chains and states -> means
-    finally:
-        if old is not None:  # the chain failed: give the caller's gradients back untouched
-            for p, o in zip(params, old): p.grad = o
-    n_proposals = n_steps + (n_steps + 1 - max(burn_in, 1) if params is not None and sampler == "mala" else 0)
-    return ChainResult(z=s.z, energy=s.energy, energy0=E0, z0=z0, chain=torch.stack(chain) if return_chain else None,
-                       theta_grad=theta_grad, grad_evals=1 + n_proposals,
-                       accept_prob=(accept_sum / n_steps if keep else z0.new_full((B,), float("nan")))
+    with torch.enable_grad():
+        s = state_at(z0.detach(), ev(0))
+        if sampler == "preconditioned" and frozen_metric is None: s = s._replace(v=torch.zeros_like(s.z))
+        E0, g0, states, unchecked, pending, moves = s.energy, s.grad, [s.z], [s], [s], []
+        for t in range(n_steps):
+            if t % check_every == 0:  # the noise of the next stretch of moves in one draw
+                n = min(check_every, n_steps - t)
+                xis = rng.normal((n, B, d), batch_dim=1, dtype=z0.dtype) if noise else None
+                us = rng.uniform((n, B), batch_dim=1, dtype=z0.dtype) if mala else None
+            s, move = step(s, xis[t % check_every] if noise else None, us[t % check_every] if mala else None, eta, ev(t + 1))
+            unchecked.append(s)
+            if move.accepted is not None: accepted = move.accepted.long() if accepted is None else accepted + move.accepted
+            if diagnosed: pending.append(s); moves.append(move)
+            if return_chain: states.append(s.z)
+            if (t + 1) % check_every == 0 or t + 1 == n_steps:  # the documented host sync
+                _check_finite(unchecked, eta, sampler, t + 2 - len(unchecked), n_steps)
+                unchecked = [s]
+            if diagnosed and (len(moves) * B * d >= DIAGNOSE_BUFFER or t + 1 == n_steps):
+                accept_sum += _accept_sum(pending, moves, eta)
+                pending, moves = [s], []
+    if params: torch._foreach_mul_(theta_grad, 1 / (B * (n_steps + 1 - burn_in)))  # sums over chains and states -> means
+    n_proposals = n_steps + (n_steps + 1 - max(burn_in, 1) if params is not None and mala else 0)
+    return ChainResult(z=s.z, energy=s.energy, energy0=E0, z0=z0, trajectory=torch.stack(states) if return_chain else None,
+                       theta_grad=theta_grad if params else None, grad_evals=1 + n_proposals,
+                       accept_prob=(accept_sum / n_steps if diagnosed else z0.new_full((B,), float("nan")))
                                    if n_steps else z0.new_ones(B),
                        accept_rate=accepted.float() / n_steps if accepted is not None else None,
-                       step_size=eta, sampler=sampler, n_steps=n_steps, diagnosed=keep, grad0=g0)
+                       step_size=eta, sampler=sampler, n_steps=n_steps, diagnosed=diagnosed, grad0=g0)
 
 # %% ../nbs/02_samplers.ipynb #42065073
 def add_grads(params:list, # parameters

@@ -262,7 +262,8 @@ class Learner:
         self.callbacks = [_as_callback(c) for c in callbacks] + ([ProgressBar()] if progress else [])
         self.iteration, self.epoch, self._perm, self._pos, self.fit_total = 0, 0, None, 0, 0
         self.rank, self.processes = process_group()
-        self.cost = dict(iterations=0, decoder_grad_evals=0, encoder_grad_evals=0, seconds=0.0, processes=self.processes)
+        self.cost = dict(iterations=0, decoder_grad_evals=0, encoder_grad_evals=0, seconds=0.0, cpu_seconds=0.0,
+                         processes=self.processes)
         self.history, self.last, self.stop, self.batch_idx = [], None, False, None
         self.extra = {}  # callbacks' own records (plain lists, dicts and numbers), saved with the checkpoint
         self._t0 = None
@@ -291,10 +292,18 @@ class Learner:
         "Wall-clock seconds of training so far (evaluation under `paused_clock` excluded)."
         return self.cost["seconds"] + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
 
+    @property
+    def cpu_seconds(self)->float:
+        "CPU seconds of this process (all its threads) while training: unlike `seconds`, not inflated by a busy machine."
+        return self.cost.get("cpu_seconds", 0.0) + (time.process_time() - self._c0 if self._t0 is not None else 0.0)
+
     def _start_clock(self):
-        if self._t0 is None: self._t0 = time.perf_counter()
+        if self._t0 is None: self._t0, self._c0 = time.perf_counter(), time.process_time()
     def _stop_clock(self):
-        if self._t0 is not None: self.cost["seconds"] += time.perf_counter() - self._t0; self._t0 = None
+        if self._t0 is None: return
+        self.cost["seconds"] += time.perf_counter() - self._t0
+        self.cost["cpu_seconds"] = self.cost.get("cpu_seconds", 0.0) + time.process_time() - self._c0
+        self._t0 = None
 
     @contextmanager
     def paused_clock(self):
@@ -375,7 +384,7 @@ class Learner:
         row = {"iteration": self.iteration, "epoch": self.epoch,
                **{k: v for k, v in logs.items() if k not in ("decoder_grad_evals", "encoder_grad_evals")},
                "decoder_grad_evals": c["decoder_grad_evals"], "encoder_grad_evals": c["encoder_grad_evals"],
-               "seconds": self.seconds}
+               "seconds": self.seconds, "cpu_seconds": self.cpu_seconds}
         self.history.append(row); self.last = row
 
     def fit(self, iterations:int, # SGD iterations (minibatches) to train for

@@ -102,7 +102,7 @@ def test_old_sampler_through_the_new_interface(tmp_path, bench_path):
     w.grad = None
     native = lv.raw(energy, z0, 4, 1e-2, method="ula", generator=torch.Generator().manual_seed(0), params=[w],
                     return_chain=True)
-    assert res.chain.shape == (5, 5, 3) and torch.equal(res.chain[0], z0) and torch.equal(res.chain[1:], native)
+    assert res.trajectory.shape == (5, 5, 3) and torch.equal(res.trajectory[0], z0) and torch.equal(res.trajectory[1:], native)
     assert torch.equal(res.theta_grad[0], w.grad) and torch.equal(res.z, native[-1])
     with torch.no_grad(): assert torch.allclose(res.energy, energy(native[-2]).mean().expand(5))  # E(z_{K-1}), as logged then
     assert res.grad_evals == 4 and torch.isnan(res.energy0).all() and torch.isnan(res.accept_prob).all()
@@ -143,27 +143,6 @@ def test_load_impl_of_a_new_api_copy_matches_the_package(tmp_path, bench_path):
     a = lv(energy, z0, 5, 1e-2, sampler="preconditioned", generator=torch.Generator().manual_seed(0), params=[w])
     b = S.langevin(energy, z0, 5, 1e-2, sampler="preconditioned", generator=torch.Generator().manual_seed(0), params=[w])
     assert torch.equal(a.z, b.z) and torch.equal(a.theta_grad[0], b.theta_grad[0])
-
-
-def test_lpc_trains_with_the_old_sampler(tmp_path, bench_path):
-    "use_sampler: the Learner's LPC iteration runs on the old sampler (cost_quality / iteration_time --impl)."
-    import torch, lpc_book.methods
-    from common import use_sampler
-    lv = _old_impl(OLD_API, tmp_path)
-    from lpc_book.models import make_decoder, make_encoder, LatentModel, make_likelihood, StandardNormal
-    from lpc_book.methods import make_method
-    from lpc_book.training import Learner
-    saved = lpc_book.methods.langevin
-    try:
-        used = use_sampler(lv.path)
-        assert used["sampler_api"] == "old"
-        torch.manual_seed(0)
-        m = LatentModel(make_decoder((1, 8, 8), 4, width=4), make_likelihood("gaussian"), StandardNormal(4))
-        lpc = make_method("lpc", n_steps=3, step_size=1e-2, sampler="preconditioned", warm_start="jeffreys", adapt_steps=0)
-        l = Learner(m, lpc, torch.rand(32, 1, 8, 8),
-                    encoder=make_encoder((1, 8, 8), 4, width=4), batch_size=16, progress=False, device="cpu").fit(2)
-        assert l.history[-1]["decoder_grad_evals"] > 0 and all(r["loss"] == r["loss"] for r in l.history)
-    finally: lpc_book.methods.langevin = saved
 
 
 def test_paired_blocks_run_their_own_implementation(bench_path):

@@ -23,7 +23,8 @@ def setup():
         pytest.skip("../shared/data/MNIST is absent (only the developers' machines have it)")
     torch.set_num_threads(1)
     P = check_experiment("lpc_vs_baselines", dict(dataset="mnist", data_root=str(mnist_root), n_train=1000, latent_dim=16,
-                                                  width=16, batch_size=64, n_steps=10, adapt_steps=ADAPT, device="cpu"))
+                                                  width=16, batch_size=64, n_steps=10, adapt_steps=ADAPT, keep_adapting=False,
+                                                  device="cpu"))
     return P, load_data(P)
 
 
@@ -47,7 +48,7 @@ def test_ula_adapted_step_keeps_a_chain_at_the_mode(setup):
     mode = langevin(energy, z0, 1000, eta / 4, noise=False, diagnose=False).z  # noiseless descent at a quarter step
     e_mode = energy(mode).detach()
     r = langevin(energy, mode, 200, eta, return_chain=True, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad(): excess = torch.stack([energy(z) for z in r.chain[100:]]) - e_mode
+    with torch.no_grad(): excess = torch.stack([energy(z) for z in r.trajectory[100:]]) - e_mode
     d = P["latent_dim"]
     m = excess.mean().item()
     print(f"ULA: adapted eta {eta:.4g}; energy above the mode {m:.2f} (Laplace: d/2 = {d / 2}); "
