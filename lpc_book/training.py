@@ -206,10 +206,10 @@ def _check_positive(name, v):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
         raise ValueError(f"{name}={v!r} must be a positive finite number")
 
-def _scale_param(model)->nn.Parameter|None:
-    "The likelihood's learned log sigma, if the model has one."
-    p = getattr(getattr(model, "likelihood", None), "log_sigma", None)
-    return p if isinstance(p, nn.Parameter) and p.requires_grad else None
+def _scale_params(model)->list[nn.Parameter]:
+    "The learned log scales: the likelihood's log sigma and a hierarchy's layer log scales (`lpc_book.hierarchy`), if learned."
+    ps = [getattr(getattr(model, "likelihood", None), "log_sigma", None), getattr(getattr(model, "prior", None), "log_scales", None)]
+    return [p for p in ps if isinstance(p, nn.Parameter) and p.requires_grad]
 
 # %% ../nbs/05_training.ipynb #168c5b0a
 class Learner:
@@ -221,7 +221,7 @@ class Learner:
                  batch_size:int=64, # examples per minibatch (the global minibatch under data parallelism)
                  lr:float=1e-3, # Adam learning rate of theta
                  enc_lr:float=1e-3, # Adam learning rate of phi
-                 sigma_lr:float|None=0.03, # Adam learning rate of the likelihood's learned log sigma (None: lr)
+                 sigma_lr:float|None=0.03, # Adam learning rate of the learned log scales: the likelihood's sigma, a hierarchy's layers' (None: lr)
                  betas:tuple=(0.9, 0.999), # Adam betas of theta (ABP / flow papers: (0.5, 0.999))
                  enc_betas:tuple|None=None, # Adam betas of phi (None: same as `betas`)
                  seed:int=0, # seeds the global RNGs, the data order and the noise generator
@@ -253,9 +253,9 @@ class Learner:
         s_order, s_gen = np.random.SeedSequence(seed).generate_state(2)
         self.order_generator = torch.Generator().manual_seed(int(s_order))
         self.generator = torch.Generator(device=self.device).manual_seed(int(s_gen))
-        scale = _scale_param(model)
-        groups = [{"params": [p for p in model.parameters() if p is not scale], "lr": lr, "initial_lr": lr}]
-        if scale is not None: groups.append({"params": [scale], "lr": sigma_lr or lr, "initial_lr": sigma_lr or lr})
+        scales = _scale_params(model)
+        groups = [{"params": [p for p in model.parameters() if not any(p is s for s in scales)], "lr": lr, "initial_lr": lr}]
+        if scales: groups.append({"params": scales, "lr": sigma_lr or lr, "initial_lr": sigma_lr or lr})
         self.opt = torch.optim.Adam(groups, lr=lr, betas=self.betas)
         self.enc_opt = torch.optim.Adam([{"params": list(encoder.parameters()), "initial_lr": enc_lr}], lr=enc_lr,
                                         betas=self.enc_betas) if encoder is not None else None
@@ -329,6 +329,8 @@ class Learner:
             raise
         scale = getattr(getattr(self.model, "likelihood", None), "log_sigma", None)
         if isinstance(scale, Tensor): logs["sigma"] = scale.detach().exp()
+        if getattr(getattr(self.model, "prior", None), "learn_scales", False):  # a hierarchy's learned layer scales
+            logs.update({f"layer_scale_{l}": s for l, s in enumerate(self.model.prior.scales.detach(), 2)})
         return logs
 
     def _step(self):
