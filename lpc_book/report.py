@@ -11,6 +11,7 @@ import numpy as np
 from .io import atomic_write_bytes
 from .runs import Run, list_runs, project_root
 from .params import ParameterError, defaults
+from .hierarchy_report import layer_frame, layer_table, layer_figure
 from .stats import t_interval, ratio_interval, paired_difference, verdict, usable_range, first_crossing, plateau
 
 # %% auto #0
@@ -27,6 +28,7 @@ EXPERIMENT_TITLES = {
     "convergence": "Convergence against SGD iterations, gradient evaluations and seconds",
     "frontier": "The cost-quality frontier: time to the VAE's quality",
     "flow_prior": "Latent flow prior with short-run Langevin inference (Xie et al.)",
+    "hierarchy": "A deep latent hierarchy: MCPC's MNIST model, trained by every method",
 }
 COST_COLUMNS = ["sgd_iterations", "decoder_grad_evals", "encoder_grad_evals", "seconds"]
 
@@ -623,6 +625,15 @@ def build_report(root:str|Path|None=None, # repository root
         df = results_frame(run).drop(columns=["log_px_examples"], errors="ignore")  # per-image values: in the paired table
         tid = "main-table" if exp == "lpc_vs_baselines" else f"{exp}-table"
         cells.append(_html_cell(table_html(df, _slug(f"{tid}-{prof}"), "method-row" if exp == "lpc_vs_baselines" else "row"), f"{exp} / {prof}"))
+        lf = layer_frame(by_seed or {0: run}) if exp == "hierarchy" else pd.DataFrame()  # (lpc_book.hierarchy_report)
+        if not lf.empty:
+            cells.append(_md(f"**The chains per layer** ({lf['seed'].nunique()} seed(s); mean [95% t-interval]): how far each "
+                             "layer's state moved in posterior standard deviations, and the drop of its term of the energy "
+                             "(`z1` the top layer, `x` the pixels')."))
+            cells.append(_html_cell(table_html(layer_table(lf), _slug(f"{exp}-layers-{prof}"), "row"), f"{exp} / {prof} / layers"))
+            if figures:
+                fig = layer_figure(lf); buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=90, bbox_inches="tight"); plt.close(fig)
+                cells.append(_img_cell(buf.getvalue(), "layers over seeds"))
         for k in ("summary", "claims"):
             if run.metrics.get(k): cells.append(_md("\n".join(f"- **{a}**: {b}" for a, b in run.metrics[k].items())))
         for part in _parts(run):
