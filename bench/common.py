@@ -143,9 +143,11 @@ def chain_call(langevin):
         def run(energy, z0, K, eta, sampler, generator, params=None):
             raw(energy, z0, K, eta, method=sampler, generator=generator, params=params)
     else:
+        import inspect
         from lpc_book.samplers import add_grads
+        noise = "rng" if "rng" in inspect.signature(raw).parameters else "generator"  # generator= before 93ab88b
         def run(energy, z0, K, eta, sampler, generator, params=None):
-            res = raw(energy, z0, K, eta, sampler=sampler, generator=generator, params=params)
+            res = raw(energy, z0, K, eta, sampler=sampler, params=params, **{noise: generator})
             if params is not None: add_grads(params, res.theta_grad)
     return run
 

@@ -25,7 +25,7 @@ def _samples(n, seed):
     model = LatentModel(make_decoder((1, 28, 28), 16, width=16), make_likelihood("discretised_gaussian", sigma=0.1),
                         StandardNormal(16))
     out = []
-    for i in range(0, n, 1000): out.append(model.sample(min(1000, n - i), generator=torch.Generator().manual_seed(seed + i)))
+    for i in range(0, n, 1000): out.append(model.sample(min(1000, n - i), rng=torch.Generator().manual_seed(seed + i)))
     return torch.cat(out)
 
 

@@ -65,7 +65,7 @@ def _hierarchy(params, data, model, seed):
     lik = params.get("likelihood", "discretised_gaussian")
     if model["kind"] == "mcpc":
         if lik != "bernoulli": raise ValueError(f"model kind 'mcpc' (MCPC's model) has Bernoulli pixels; got likelihood={lik!r}")
-        m = mcpc_model(data.shape, sizes, act, generator=torch.Generator().manual_seed(seed))
+        m = mcpc_model(data.shape, sizes, act, rng=torch.Generator().manual_seed(seed))
     else:
         torch.manual_seed(seed)
         kw = {} if lik == "bernoulli" else dict(sigma=params.get("sigma", 0.3), learn_sigma=params.get("learn_sigma", True))
@@ -231,7 +231,7 @@ def _evaluate(learner, params, data, metrics):
     out = {}
     with learner.paused_clock():
         n = params["eval_samples"]
-        samples = torch.cat([model.sample(min(500, n - i), generator=g).cpu() for i in range(0, n, 500)])
+        samples = torch.cat([model.sample(min(500, n - i), rng=g).cpu() for i in range(0, n, 500)])
         q = sample_quality(samples, extractor=params.get("fid_extractor", "domain"), dataset=params["dataset"],
                            root=params.get("data_root"), split="test", n_reference=min(n, len(data.u8_test)),
                            metrics=metrics, scale=data.scale, seed=fid_seed(params))
@@ -320,7 +320,7 @@ def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train 
     learner.model.eval()
     try:
         g = torch.Generator(device=learner.device).manual_seed(params["seed"] + 777)
-        with learner.averaged(): s = learner.model.sample(n, generator=g).cpu()
+        with learner.averaged(): s = learner.model.sample(n, rng=g).cpu()
         q = sample_quality(s, extractor=params["fid_extractor"], dataset=params["dataset"], root=params.get("data_root"),
                            split="test", n_reference=min(n, len(data.u8_test)), metrics=("fid",), scale=data.scale,
                            seed=params.get("fid_seed") or 0,  # the curves' ruler was seed 0 before `fid_seed` too
@@ -330,7 +330,7 @@ def curve_fid(learner:Learner, # evaluated in eval mode, then put back in train 
 
 class FIDCurve(Callback):
     """Append {label, seconds, iteration, fid, gradient evaluations} to `curve` every `every` training seconds (clock
-    paused). The rows are kept in the learner's checkpoint (`learner.extra`), so a resumed configuration's curve goes
+    paused). The rows are kept in the learner's checkpoint (`learner.records`), so a resumed configuration's curve goes
     on from the rows it had, not from the resume point."""
     def __init__(self, label:str, every:float, curve:list, fid:Callable, # fid(learner) -> float
                  flat_points:int=0, # > 0: stop training once the curve is flat with this many points in its tail
@@ -348,9 +348,9 @@ class FIDCurve(Callback):
             pl = plateau([c[self.by] for c in self.curve], [c["fid"] for c in self.curve])
             if pl["flat"] and pl["n_tail"] >= self.flat_points: self.flat = l.stop = True
     def on_fit_start(self, l):
-        saved = l.extra.setdefault("fid_curves", {}).get(self.label, [])
+        saved = l.records.setdefault("fid_curves", {}).get(self.label, [])
         if not self.curve: self.curve.extend(saved)  # a resumed learner's rows (none in a fresh one)
-        l.extra["fid_curves"][self.label] = self.curve  # the same list: each checkpoint saves the rows so far
+        l.records["fid_curves"][self.label] = self.curve  # the same list: each checkpoint saves the rows so far
         if not self.curve: self._eval(l)
         self.next = self._now(l) + self.every
     def on_batch_end(self, l):

@@ -64,9 +64,9 @@ def infer(model:LatentModel, # the latent model
           n_steps:int=DESCENT_STEPS, # noise-free steps
           step_size:float=DESCENT_STEP_SIZE, # eta
           mask:Tensor|None=None, # observed pixels (see `masked_energy`); per example (B, ...) or shared
-          z0:Tensor|None=None, # start (default: N(0, I) from `generator`)
+          z0:Tensor|None=None, # start (default: N(0, I) from `rng`)
           noise:bool=False, # Langevin instead of gradient descent
-          generator:torch.Generator|None=None, # for z0 (and the noise)
+          rng:torch.Generator|None=None, # for z0 (and the noise)
           batch_size:int=500, # examples per chain batch
           settle:Callable|None=None, # (z, energy) -> (number, its standard error): extend the descent until it settles
           max_steps:int|None=None, # with `settle`: the most steps (default n_steps: no extension)
@@ -75,7 +75,7 @@ def infer(model:LatentModel, # the latent model
     was at K/2; with `settle`, K doubles (while 2K <= max_steps) until the second half moved the number by no more than
     its standard error, and the number is returned with the chain (at K and at K/2)."""
     dev = model_device(model)
-    if z0 is None: z0 = torch.randn(len(x), model.latent_dim, generator=generator, device=dev)
+    if z0 is None: z0 = torch.randn(len(x), model.latent_dim, generator=rng, device=dev)
     if len(z0) != len(x): raise ValueError(f"z0 has {len(z0)} rows for {len(x)} images")
     if max_steps is not None and max_steps < n_steps: raise ValueError(f"max_steps={max_steps} is below n_steps={n_steps}")
     per_example = mask is not None and mask.dim() == x.dim() and len(mask) == len(x) and len(x) > 1
@@ -84,7 +84,7 @@ def infer(model:LatentModel, # the latent model
         for i in range(0, len(x), batch_size):
             xb, mb = x[i:i + batch_size], mask[i:i + batch_size] if per_example else mask
             r = langevin(lambda z: masked_energy(model, xb, z, mb), z[i:i + batch_size], k, step_size, noise=noise,
-                         generator=generator)
+                         rng=rng)
             out.append((r.z.detach(), r.energy0.detach(), r.energy.detach()))
         return tuple(torch.cat(t) for t in zip(*out))
     z_half, e0, e_half = descend(z0, n_steps // 2)
@@ -107,11 +107,11 @@ def generation_task(model:LatentModel, # trained model
                     scale:str="symmetric", # data scale
                     n_reference:int|None=None, # reference test images (default min(n, all))
                     seed:int=0, # reference subset and classifier seed
-                    generator:torch.Generator|None=None, # sampling noise
+                    rng:torch.Generator|None=None, # sampling noise
                     metrics:tuple=("fid", "kid"),
                    )->dict:
     "FID/KID of the model's samples against the test split."
-    samples = torch.cat([model.sample(min(500, n - i), generator=generator).cpu() for i in range(0, n, 500)])
+    samples = torch.cat([model.sample(min(500, n - i), rng=rng).cpu() for i in range(0, n, 500)])
     q = sample_quality(samples, extractor=extractor, dataset=dataset, root=root, split="test", n_reference=n_reference,
                        metrics=metrics, scale=scale, seed=seed)
     out = {k: q[k] for k in ROW_KEYS if k in q}
@@ -137,13 +137,13 @@ def _decode(model, z):
 def reconstruction_task(model:LatentModel, # trained model
                         x:Tensor, # test images
                         n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE, # test-time inference
-                        generator:torch.Generator|None=None, # for z0
+                        rng:torch.Generator|None=None, # for z0
                         batch_size:int=500,
                         max_steps:int|None=None, # extend the descent until the MSE settles, up to this many steps
                        )->dict:
     "Test reconstruction MSE after noise-free inference from N(0, I) (and at half the steps)."
     number = lambda z, e: _mean_se(_mse_rows(_decode(model, z), x))
-    inf = infer(model, x, n_steps, step_size, generator=generator, batch_size=batch_size, settle=number, max_steps=max_steps)
+    inf = infer(model, x, n_steps, step_size, rng=rng, batch_size=batch_size, settle=number, max_steps=max_steps)
     (mse, se), half = inf.number, inf.number_half
     return dict(recon_mse=mse, recon_mse_se=se, recon_mse_half=half, steps=inf.steps, energy_drop=inf.energy_drop,
                 _images={"data": x[:16], "reconstruction": _decode(model, inf.z[:16])})
@@ -163,25 +163,25 @@ def centre_mask(shape:tuple, # image shape (C, H, W)
 def random_mask(n:int, # number of images
                 shape:tuple, # image shape (C, H, W)
                 hidden:float=0.5, # probability that a pixel is hidden (all its channels together)
-                generator:torch.Generator|None=None,
+                rng:torch.Generator|None=None,
                )->Tensor: # (n, 1, H, W): 1 observed, 0 hidden
     "Masks hiding random pixels, independently per image."
     if not 0 < hidden < 1: raise ValueError(f"hidden={hidden!r} must be in (0, 1)")
     _, H, W = shape
-    return (torch.rand(n, 1, H, W, generator=generator) >= hidden).float()
+    return (torch.rand(n, 1, H, W, generator=rng) >= hidden).float()
 
 def inpainting_task(model:LatentModel, # trained model
                     x:Tensor, # test images
                     mask:Tensor, # 1 observed, 0 hidden; (1, 1, H, W) shared or (B, 1, H, W)
                     n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE,
-                    generator:torch.Generator|None=None, batch_size:int=500,
+                    rng:torch.Generator|None=None, batch_size:int=500,
                     fill:float=0.0, # value shown for hidden pixels in the figure
                     max_steps:int|None=None, # extend the descent until the MSE settles, up to this many steps
                    )->dict:
     "MSE on the hidden pixels after inference from the observed ones."
     mask = mask.to(x.device)
     number = lambda z, e: _mean_se(_mse_rows(_decode(model, z), x, 1 - mask))
-    inf = infer(model, x, n_steps, step_size, mask=mask, generator=generator, batch_size=batch_size, settle=number,
+    inf = infer(model, x, n_steps, step_size, mask=mask, rng=rng, batch_size=batch_size, settle=number,
                 max_steps=max_steps)
     (mse, se), half = inf.number, inf.number_half
     observed = torch.where(mask.expand_as(x).bool(), x, torch.full_like(x, fill))
@@ -212,7 +212,7 @@ def anomaly_task(model:LatentModel, # model trained without the anomalous class
                  x:Tensor, # test images
                  is_anomaly:Tensor, # (B,) bool: the held-out class
                  n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE,
-                 generator:torch.Generator|None=None, batch_size:int=500,
+                 rng:torch.Generator|None=None, batch_size:int=500,
                  max_steps:int|None=None, # extend the descent until the AUROC settles, up to this many steps
                 )->dict:
     "AUROC (with its standard error) and AUPRC of the inferred energy as an anomaly score."
@@ -220,7 +220,7 @@ def anomaly_task(model:LatentModel, # model trained without the anomalous class
     y = is_anomaly.bool().cpu().numpy()
     if y.all() or not y.any(): raise ValueError(f"the test images need both classes: {int(y.sum())} anomalies among {len(y)}")
     number = lambda z, e: (float(roc_auc_score(y, e.cpu().numpy())), auroc_se(e.cpu().numpy(), y))  # the score: E(z)
-    inf = infer(model, x, n_steps, step_size, generator=generator, batch_size=batch_size, settle=number, max_steps=max_steps)
+    inf = infer(model, x, n_steps, step_size, rng=rng, batch_size=batch_size, settle=number, max_steps=max_steps)
     s = inf.energy.cpu().numpy()
     return dict(auroc=inf.number[0], auroc_se=inf.number[1], auroc_half=inf.number_half,
                 auprc=float(average_precision_score(y, s)), anomaly_rate=float(y.mean()), steps=inf.steps,
@@ -231,7 +231,7 @@ CORRUPTIONS = ("noise", "occlusion")
 
 def corrupt(x:Tensor, # clean images (B, C, H, W)
             kind:str, # "noise" or "occlusion"
-            generator:torch.Generator|None=None,
+            rng:torch.Generator|None=None,
             noise_std:float=0.5, # std of the additive noise (data scale)
             occlusion:float=0.4, # side of the occluding square as a fraction of the image side
             scale:str="symmetric", # data scale: the range to clip to and the fill value
@@ -239,14 +239,14 @@ def corrupt(x:Tensor, # clean images (B, C, H, W)
     "Noisy or occluded copies of x."
     lo, hi = (-1.0, 1.0) if scale == "symmetric" else (0.0, 1.0)
     if kind == "noise":
-        e = torch.randn(x.shape, generator=generator, device=x.device)
+        e = torch.randn(x.shape, generator=rng, device=x.device)
         return (x + noise_std * e).clamp(lo, hi)
     if kind == "occlusion":
         if not 0 < occlusion < 1: raise ValueError(f"occlusion={occlusion!r} must be in (0, 1)")
         B, _, H, W = x.shape
         h, w = max(1, round(occlusion * H)), max(1, round(occlusion * W))
-        r = torch.randint(0, H - h + 1, (B,), generator=generator, device=x.device)
-        c = torch.randint(0, W - w + 1, (B,), generator=generator, device=x.device)
+        r = torch.randint(0, H - h + 1, (B,), generator=rng, device=x.device)
+        c = torch.randint(0, W - w + 1, (B,), generator=rng, device=x.device)
         rows, cols = torch.arange(H, device=x.device), torch.arange(W, device=x.device)
         inside = (((rows[None] >= r[:, None]) & (rows[None] < r[:, None] + h))[:, :, None]
                   & ((cols[None] >= c[:, None]) & (cols[None] < c[:, None] + w))[:, None, :])
@@ -257,12 +257,12 @@ def recovery_task(model:LatentModel, # trained model
                   x:Tensor, # clean test images
                   corrupted:Tensor, # their corrupted versions
                   n_steps:int=DESCENT_STEPS, step_size:float=DESCENT_STEP_SIZE,
-                  generator:torch.Generator|None=None, batch_size:int=500,
+                  rng:torch.Generator|None=None, batch_size:int=500,
                   max_steps:int|None=None, # extend the descent until the MSE settles, up to this many steps
                  )->dict:
     "MSE to the clean images of g(z), z inferred from the corrupted ones (and at half the steps)."
     number = lambda z, e: _mean_se(_mse_rows(_decode(model, z), x))
-    inf = infer(model, corrupted, n_steps, step_size, generator=generator, batch_size=batch_size, settle=number,
+    inf = infer(model, corrupted, n_steps, step_size, rng=rng, batch_size=batch_size, settle=number,
                 max_steps=max_steps)
     (mse, se), half = inf.number, inf.number_half
     return dict(mse=mse, mse_se=se, mse_half=half, steps=inf.steps, energy_drop=inf.energy_drop,
@@ -295,26 +295,26 @@ def run_flow_tasks(model:LatentModel, # trained on all classes
         row.update({name: value, f"{name}_se": se, f"{name}_half": half, f"{name}_steps": r["steps"]})
         drops.append(r["energy_drop"])
     if "reconstruction" in tasks:
-        r = reconstruction_task(model, x, generator=gen(2), **kw)
+        r = reconstruction_task(model, x, rng=gen(2), **kw)
         extra["reconstruction"] = r.pop("_images")
         descended("recon_mse", r["recon_mse"], r["recon_mse_se"], r["recon_mse_half"], r)
     if "inpainting" in tasks:
         masks = {"centre": centre_mask(data.shape, params.get("centre_fraction", 0.5)).to(dev),
                  "random": random_mask(n, data.shape, params.get("mask_fraction", 0.5), gen(3)).to(dev)}
         for name, mk in masks.items():
-            r = inpainting_task(model, x, mk, generator=gen(4), **kw)
+            r = inpainting_task(model, x, mk, rng=gen(4), **kw)
             extra[f"inpainting_{name}"] = r.pop("_images")
             descended(f"inpaint_{name}_mse", r["mse_hidden"], r["mse_hidden_se"], r["mse_hidden_half"], r)
     if "recovery" in tasks:
         for k, kind in enumerate(CORRUPTIONS):
             xc = corrupt(x, kind, gen(5 + k), params.get("noise_std", 0.5), params.get("occlusion", 0.4), data.scale)
-            r = recovery_task(model, x, xc, generator=gen(7), **kw)
+            r = recovery_task(model, x, xc, rng=gen(7), **kw)
             extra[f"recovery_{kind}"] = r.pop("_images")
             descended(f"recovery_{kind}_mse", r["mse"], r["mse_se"], r["mse_half"], r)
             row[f"{kind}_input_mse"] = r["mse_corrupted"]
     if "anomaly" in tasks and anomaly_model is not None:
         c = params.get("anomaly_class", 9)
-        r = anomaly_task(anomaly_model, x, data.y_test[:n].to(dev) == c, generator=gen(8), **kw)
+        r = anomaly_task(anomaly_model, x, data.y_test[:n].to(dev) == c, rng=gen(8), **kw)
         extra["anomaly"] = dict(scores=r.pop("_scores"), labels=r.pop("_labels"))
         descended("anomaly_auroc", r["auroc"], r["auroc_se"], r["auroc_half"], r)
         row.update(anomaly_auprc=r["auprc"], anomaly_rate=r["anomaly_rate"])

@@ -187,11 +187,11 @@ class FlowPrior(nn.Module):
     @torch.no_grad()
     def sample(self,
                n:int, # number of samples
-               generator:torch.Generator|None=None, # RNG for the base noise (on the flow's device)
+               rng:torch.Generator|None=None, # RNG for the base noise (on the flow's device)
               )->Tensor: # (n, dim), no gradient (use `inverse` for reparameterised samples)
         _check_int("n", n)
         p = self.layers[0].loc
-        return self.inverse(torch.randn(n, self.dim, generator=generator, device=p.device, dtype=p.dtype))
+        return self.inverse(torch.randn(n, self.dim, generator=rng, device=p.device, dtype=p.dtype))
 
     @torch.no_grad()
     def from_noise(self, eps:Tensor, # standard normal draws (n, dim)

@@ -124,9 +124,9 @@ class HierarchicalPrior(nn.Module):
 
     @torch.no_grad()
     def sample(self, n:int, # number of samples
-               generator:torch.Generator|None=None, # source of randomness
+               rng:torch.Generator|None=None, # source of randomness
               )->Tensor: # (n, d)
-        return self.from_noise(torch.randn(n, self.dim, generator=generator, device=self.mean.device, dtype=self.mean.dtype))
+        return self.from_noise(torch.randn(n, self.dim, generator=rng, device=self.mean.device, dtype=self.mean.dtype))
 
     def extra_repr(self):
         return f"sizes={list(self.sizes)}, prior_mean={self.prior_mean!r}, learn_scales={self.learn_scales}"
@@ -209,7 +209,7 @@ class LinearGaussianHierarchy(HierarchicalModel):
                  bias_scale:float=0.5, # the random biases' scale: N(0, bias_scale^2) entries
                  prior_mean:str="zero", # "zero" or "learned" (then drawn like the biases)
                  learn_scales:bool=False, learn_sigma:bool=False,
-                 generator:torch.Generator|None=None, # for the random weights
+                 rng:torch.Generator|None=None, # for the random weights
                 ):
         if isinstance(D, bool) or not isinstance(D, int) or D < 1: raise ValueError(f"D={D!r} must be a positive integer")
         sizes = _check_sizes(sizes)
@@ -219,9 +219,9 @@ class LinearGaussianHierarchy(HierarchicalModel):
         super().__init__(prior, dec, GaussianLikelihood(sigma, learn_sigma=learn_sigma, min_sigma=0.))
         with torch.no_grad():
             for lin in [*links, dec]:
-                lin.weight.copy_(torch.randn(lin.weight.shape, generator=generator) * weight_scale / math.sqrt(lin.in_features))
-                lin.bias.copy_(torch.randn(lin.bias.shape, generator=generator) * bias_scale)
-            if prior_mean == "learned": prior.mean.copy_(torch.randn(sizes[0], generator=generator) * bias_scale)
+                lin.weight.copy_(torch.randn(lin.weight.shape, generator=rng) * weight_scale / math.sqrt(lin.in_features))
+                lin.bias.copy_(torch.randn(lin.bias.shape, generator=rng) * bias_scale)
+            if prior_mean == "learned": prior.mean.copy_(torch.randn(sizes[0], generator=rng) * bias_scale)
         self.D = D
 
     def _linears(self): return [*self.prior.links, self.decoder.net]
@@ -260,10 +260,10 @@ class LinearGaussianHierarchy(HierarchicalModel):
         return torch.distributions.MultivariateNormal(mean[d:], C[d:, d:]).log_prob(x.double())
 
     @torch.no_grad()
-    def sample_data(self, n:int, generator:torch.Generator|None=None, return_z:bool=False):
+    def sample_data(self, n:int, rng:torch.Generator|None=None, return_z:bool=False):
         "x ~ p(x) (and the state it came from), by ancestral sampling."
-        z = self.prior.sample(n, generator)
-        x = self.likelihood.sample(self._decode_raw(z), generator)
+        z = self.prior.sample(n, rng)
+        x = self.likelihood.sample(self._decode_raw(z), rng)
         return (x, z) if return_z else x
 
 # %% ../nbs/01b_hierarchy.ipynb #11eed068
@@ -307,17 +307,17 @@ def make_hierarchical_encoder(shape:Sequence[int], # data shape (C, H, W) or (D,
 def mcpc_model(shape:Sequence[int]=(1, 28, 28), # image shape (their code: 784 flat pixels)
                sizes:Sequence[int]=(20, 128, 128), # their input_size, hidden_size, hidden2_size
                activation:str="relu", # their activation_fn ("relu"; "tanh" in some PC baselines)
-               generator:torch.Generator|None=None, # for the initial weights (None: torch's global RNG)
+               rng:torch.Generator|None=None, # for the initial weights (None: torch's global RNG)
               )->HierarchicalModel:
     "MCPC's MNIST hierarchy (`get_model` in their utils/model.py): learned prior mean, unit-variance layers, Bernoulli pixels."
     model = hierarchical_mlp(shape, sizes, "bernoulli", activation, prior_mean="learned", scales=1.0, learn_scales=False)
     lins = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    with torch.no_grad():  # PyTorch's default Linear init, drawn from `generator`: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    with torch.no_grad():  # PyTorch's default Linear init, drawn from `rng`: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
         for lin in lins:
             k = 1 / math.sqrt(lin.in_features)
-            for p in (lin.weight, lin.bias): p.copy_(torch.rand(p.shape, generator=generator) * 2 * k - k)
+            for p in (lin.weight, lin.bias): p.copy_(torch.rand(p.shape, generator=rng) * 2 * k - k)
         k = 1 / math.sqrt(sizes[0])  # the bias of their Linear(20, 20) on a zero input
-        model.prior.mean.copy_(torch.rand(sizes[0], generator=generator) * 2 * k - k)
+        model.prior.mean.copy_(torch.rand(sizes[0], generator=rng) * 2 * k - k)
     return model
 
 def _mcpc_linears(model):

@@ -166,7 +166,7 @@ def _prior_draw(model, c:int, B:int, rng:Noise, dtype)->Tensor:
     "c prior draws per example, chain-major (c * B, d), the noise drawn with the examples on axis 1."
     p = model.prior
     if hasattr(p, "from_noise"): return p.from_noise(rng.normal((c, B, p.dim), batch_dim=1, dtype=dtype).reshape(c * B, p.dim))
-    return p.sample(c * B, generator=rng.generator)
+    return p.sample(c * B, rng=rng.generator)
 
 def _check_model(model):
     p = getattr(model, "prior", None)

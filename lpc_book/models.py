@@ -42,9 +42,9 @@ class StandardNormal(nn.Module):
         return -0.5 * z.square().sum(-1) - 0.5 * self.dim * LOG_2PI
 
     def sample(self, n:int, # number of samples
-               generator:torch.Generator|None=None, # source of randomness
+               rng:torch.Generator|None=None, # source of randomness
               )->Tensor: # (n, dim)
-        return torch.randn(n, self.dim, generator=generator, device=self._ref.device, dtype=self._ref.dtype)
+        return torch.randn(n, self.dim, generator=rng, device=self._ref.device, dtype=self._ref.dtype)
 
     def from_noise(self, eps:Tensor, # standard normal draws (n, dim)
                   )->Tensor: # prior draws (n, dim): for N(0, I), eps itself
@@ -55,7 +55,7 @@ class StandardNormal(nn.Module):
 
 # %% ../nbs/01_models.ipynb #1a41b951
 class Likelihood(nn.Module):
-    "Base class: `log_prob(x, decoder_out)`, `mean(decoder_out)`, `sample(decoder_out, generator)`."
+    "Base class: `log_prob(x, decoder_out)`, `mean(decoder_out)`, `sample(decoder_out, rng)`."
     data_scale = "symmetric"
     decoder_out = "tanh"
     def _sum(self, lp:Tensor, x:Tensor)->Tensor:
@@ -103,8 +103,8 @@ class GaussianLikelihood(_ScaleMixin, Likelihood):
         lp = -0.5 * ((x - decoder_out) * torch.exp(-ls)).square() - ls - 0.5 * LOG_2PI
         return self._sum(lp, x)
 
-    def sample(self, decoder_out:Tensor, generator:torch.Generator|None=None)->Tensor:
-        eps = torch.randn(decoder_out.shape, generator=generator, device=decoder_out.device, dtype=decoder_out.dtype)
+    def sample(self, decoder_out:Tensor, rng:torch.Generator|None=None)->Tensor:
+        eps = torch.randn(decoder_out.shape, generator=rng, device=decoder_out.device, dtype=decoder_out.dtype)
         return decoder_out + self.sigma * eps
 
 # %% ../nbs/01_models.ipynb #8fcc07f6
@@ -214,9 +214,9 @@ class DiscretisedGaussianLikelihood(_ScaleMixin, Likelihood):
                 )->Tensor: # (B,) or (extra..., B)
         return self._sum(discretised_gaussian_log_prob(x, decoder_out, self.clamped_log_sigma(), self.n_bins), x)
 
-    def sample(self, decoder_out:Tensor, generator:torch.Generator|None=None)->Tensor:
+    def sample(self, decoder_out:Tensor, rng:torch.Generator|None=None)->Tensor:
         "Gaussian draw, clipped to [-1, 1] (the edge bins) and rounded to the nearest level: exact."
-        eps = torch.randn(decoder_out.shape, generator=generator, device=decoder_out.device, dtype=decoder_out.dtype)
+        eps = torch.randn(decoder_out.shape, generator=rng, device=decoder_out.device, dtype=decoder_out.dtype)
         y = (decoder_out + self.sigma * eps).clamp(-1, 1)
         k = (self.n_bins - 1) / 2
         return torch.round((y + 1) * k) / k - 1
@@ -232,8 +232,8 @@ class BernoulliLikelihood(Likelihood):
         xb, lb = torch.broadcast_tensors(x, decoder_out)
         return self._sum(-F.binary_cross_entropy_with_logits(lb, xb, reduction="none"), x)
     def mean(self, decoder_out:Tensor)->Tensor: return torch.sigmoid(decoder_out)
-    def sample(self, decoder_out:Tensor, generator:torch.Generator|None=None)->Tensor:
-        return torch.bernoulli(torch.sigmoid(decoder_out), generator=generator)
+    def sample(self, decoder_out:Tensor, rng:torch.Generator|None=None)->Tensor:
+        return torch.bernoulli(torch.sigmoid(decoder_out), generator=rng)
 
 # %% ../nbs/01_models.ipynb #74ae9d3b
 LIKELIHOODS = {"gaussian": GaussianLikelihood, "discretised_gaussian": DiscretisedGaussianLikelihood,
@@ -354,12 +354,12 @@ class GaussianEncoder(nn.Module):
 
     def rsample(self, x:Tensor, # data (B, ...)
                 n:int|None=None, # number of samples per example (None: one, no extra axis)
-                generator:torch.Generator|None=None,
+                rng:torch.Generator|None=None, # the noise's generator
                )->Tensor: # (B, d), or (n, B, d)
         "Reparameterised samples mu + sigma * eps (differentiable in phi)."
         mu, ls = self(x)
         shape = mu.shape if n is None else (n, *mu.shape)
-        eps = torch.randn(shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        eps = torch.randn(shape, generator=rng, device=mu.device, dtype=mu.dtype)
         return mu + ls.exp() * eps
 
 def gaussian_log_prob(z:Tensor, mu:Tensor, log_sigma:Tensor)->Tensor:
@@ -441,13 +441,13 @@ class LatentModel(nn.Module):
 
     @torch.no_grad()
     def sample(self, n:int, # number of samples
-               generator:torch.Generator|None=None,
+               rng:torch.Generator|None=None,
                noise:bool=False, # draw from p(x|z) too (default: the mean image, as usual for image samples)
               )->Tensor:
         "Images from the model (no autograd graph): z ~ p(z), then the mean (or a sample) of p(x|z)."
-        z = self.prior.sample(n, generator=generator)
+        z = self.prior.sample(n, rng=rng)
         out = self._decode_raw(z)
-        return self.likelihood.sample(out, generator) if noise else self.likelihood.mean(out)
+        return self.likelihood.sample(out, rng) if noise else self.likelihood.mean(out)
 
 # %% ../nbs/01_models.ipynb #5f84e115
 class PPCA(LatentModel):
@@ -456,12 +456,12 @@ class PPCA(LatentModel):
                  d:int, # latent dimension (d <= D)
                  sigma:float=1.0, # noise scale
                  learn_sigma:bool=True, # sigma is a parameter
-                 generator:torch.Generator|None=None, # for the random N(0, 1) initialisation of W (b = 0)
+                 rng:torch.Generator|None=None, # for the random N(0, 1) initialisation of W (b = 0)
                 ):
         _check_int("D", D); _check_int("d", d)
         if d > D: raise ValueError(f"latent dimension d={d} exceeds the data dimension D={D}")
         dec = nn.Linear(d, D)
-        with torch.no_grad(): dec.weight.copy_(torch.randn(D, d, generator=generator)); dec.bias.zero_()
+        with torch.no_grad(): dec.weight.copy_(torch.randn(D, d, generator=rng)); dec.bias.zero_()
         super().__init__(dec, GaussianLikelihood(sigma, learn_sigma=learn_sigma, min_sigma=0.), StandardNormal(d))
         self.D, self.d = D, d
 
@@ -507,13 +507,13 @@ class PPCA(LatentModel):
 
     @torch.no_grad()
     def sample_data(self, n:int, # number of samples
-                    generator:torch.Generator|None=None,
+                    rng:torch.Generator|None=None,
                     return_z:bool=False, # also return the latents
                    ):
         "x ~ p(x) (and the z it came from); no autograd graph."
         W = self.W
-        z = torch.randn(n, self.d, generator=generator, dtype=W.dtype, device=W.device)
-        x = z @ W.T + self.b + self.sigma * torch.randn(n, self.D, generator=generator, dtype=W.dtype, device=W.device)
+        z = torch.randn(n, self.d, generator=rng, dtype=W.dtype, device=W.device)
+        x = z @ W.T + self.b + self.sigma * torch.randn(n, self.D, generator=rng, dtype=W.dtype, device=W.device)
         return (x, z) if return_z else x
 
     @classmethod

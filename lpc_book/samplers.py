@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
 import torch
 from torch import Tensor
-from .parallel import Noise
+from .parallel import Noise, as_noise
 
 # %% auto #0
 __all__ = ['Evaluate', 'SAMPLERS', 'DIAGNOSE_BUFFER', 'TARGET_ACCEPT', 'ChainState', 'log_accept_ratio', 'Move', 'state_at',
@@ -271,8 +271,7 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
              eps:float=1e-8, # preconditioner's stabiliser
              bias_correction:bool=True, # divide v_t by 1 - beta^t (Adam-style)
              noise:bool=True, # False: gradient descent (vanilla PC); not allowed for "mala"
-             rng:Noise|None=None, # the noise source (see `lpc_book.parallel.Noise`); default: `Noise(generator)`
-             generator:torch.Generator|None=None, # seeded generator for the default noise source
+             rng:Noise|torch.Generator|None=None, # the noise source (`lpc_book.parallel.Noise`, or a seeded generator to wrap)
              return_chain:bool=False, # keep every state z_0..z_K in the result
              params:Iterable[Tensor]|None=None, # theta: return the chain-averaged grad of the batch-mean energy
              burn_in:int=0, # leading states z_0..z_{burn_in-1} not accumulated (0 <= burn_in <= n_steps)
@@ -283,7 +282,7 @@ def langevin(energy:Callable[[Tensor], Tensor], # maps z (batch, dim) -> energy 
     "Run `n_steps` Langevin moves on `energy` from `z0`; with `params`, also return theta's gradient averaged over the chain."
     params = _check_args(energy, z0, n_steps, step_size, sampler, beta, eps, noise, params, burn_in, check_every,
                          frozen_metric)
-    rng = rng if rng is not None else Noise(generator, device=z0.device)
+    rng = as_noise(rng, z0.device)
     B, d = z0.shape
     eta = float(step_size)
     ev_z, ev_theta, theta_grad = evaluation(energy, params)

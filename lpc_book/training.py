@@ -10,13 +10,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn, Tensor
+from .checks import check_int, check_number, check_positive
 from .io import atomic_write, atomic_write_json
 from .parallel import SingleProcess, DataParallel, process_group
 from .samplers import LangevinDivergenceError
 
 # %% auto #0
 __all__ = ['NonFiniteLossError', 'set_seed', 'default_device', 'Callback', 'FnCallback', 'EveryN', 'ProgressBar', 'ProgressFile',
-           'Interrupted', 'Checkpoint', 'TimeBudget', 'ExponentialLR', 'Learner']
+           'Interrupted', 'Checkpoint', 'TimeBudget', 'ExponentialLR', 'Clock', 'GlobalRNG', 'WeightAverage', 'modules',
+           'weights', 'Minibatches', 'optimisers', 'Learner', 'learner_state', 'restore']
 
 # %% ../nbs/05_training.ipynb #2f1969be
 class NonFiniteLossError(FloatingPointError):
@@ -45,6 +47,7 @@ class Callback:
     "Base class with no-op hooks."
     def on_fit_start(self, learner): pass
     def on_batch_start(self, learner): pass
+    def after_step(self, learner): pass # after the optimiser steps, before the iteration is recorded
     def on_batch_end(self, learner): pass
     def on_fit_end(self, learner): pass
 
@@ -68,7 +71,7 @@ class EveryN(Callback):
 
 def _as_callback(cb):
     if isinstance(cb, Callback): return cb
-    if any(hasattr(cb, h) for h in ("on_fit_start", "on_batch_start", "on_batch_end", "on_fit_end")): return cb
+    if any(hasattr(cb, h) for h in ("on_fit_start", "on_batch_start", "after_step", "on_batch_end", "on_fit_end")): return cb
     if callable(cb): return FnCallback(cb)
     raise TypeError(f"callback {cb!r} is neither a Callback nor a callable")
 
@@ -166,10 +169,90 @@ class ExponentialLR(Callback):
             raise ValueError(f"gamma={gamma!r} must be a number in (0, 1]")
         self.gamma = float(gamma)
     def on_batch_start(self, learner):
-        f = self.gamma ** learner.epoch
+        f = self.gamma ** learner.batches.epoch
         for opt in (learner.opt, learner.enc_opt):
             if opt is not None:
                 for group in opt.param_groups: group["lr"] = group["initial_lr"] * f
+
+# %% ../nbs/05_training.ipynb #b147369b
+class Clock(Callback):
+    "The training clock: wall-clock and process CPU seconds inside `fit`, with evaluation under `paused()` not billed."
+    def __init__(self): self.wall = self.cpu = 0.0; self._t0 = self._c0 = None
+    def on_fit_start(self, learner): self.start()
+    def on_fit_end(self, learner): self.stop()
+    def start(self):
+        if self._t0 is None: self._t0, self._c0 = time.perf_counter(), time.process_time()
+    def stop(self):
+        if self._t0 is None: return
+        self.wall += time.perf_counter() - self._t0; self.cpu += time.process_time() - self._c0
+        self._t0 = None
+    @property
+    def seconds(self)->float: return self.wall + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
+    @property
+    def cpu_seconds(self)->float: return self.cpu + (time.process_time() - self._c0 if self._t0 is not None else 0.0)
+    @contextmanager
+    def paused(self):
+        "Time spent inside is not training time."
+        running = self._t0 is not None
+        self.stop()
+        try: yield
+        finally:
+            if running: self.start()
+    def state_dict(self)->dict: return {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds}
+    def load_state_dict(self, sd:dict): self.wall, self.cpu = sd["seconds"], sd.get("cpu_seconds", 0.0)
+
+class GlobalRNG(Callback):
+    "The global random number generators (torch, CUDA, numpy, python) in the checkpoint, so a resumed run draws as a straight one."
+    def state_dict(self)->dict:
+        name, keys, pos, has_gauss, cached = np.random.get_state()
+        ver, internal, gauss = random.getstate()
+        return {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
+                "python": (ver, list(internal), gauss)}  # (in a form `torch.load(weights_only=True)` accepts)
+    def load_state_dict(self, s:dict):
+        torch.set_rng_state(s["torch"])
+        if s["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
+        name, keys, pos, has_gauss, cached = s["numpy"]
+        np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+        ver, internal, gauss = s["python"]
+        random.setstate((ver, tuple(internal), gauss))
+
+class WeightAverage(Callback):
+    "theta_bar <- d_n theta_bar + (1 - d_n) theta after every step, d_n = min(d, (1 + n) / (10 + n)), for the model and the encoder."
+    def __init__(self, decay:float, # d in (0, 1)
+                 device:torch.device|str="cpu", # where the average lives (the learner's device)
+                ):
+        self.decay, self.device = check_number("weight_average", decay, 0, 1, open_lo=True, open_hi=True), device
+        self.weights = None # {module name: state}, from the first step on
+    @torch.no_grad()
+    def after_step(self, learner):
+        if self.weights is None: self.weights = weights(learner); return
+        d = min(self.decay, (1 + learner.iteration) / (10 + learner.iteration))
+        for k, m in modules(learner).items():
+            for n, v in m.state_dict().items():
+                if v.is_floating_point(): self.weights[k][n].lerp_(v, 1 - d)
+                else: self.weights[k][n].copy_(v)  # counters (e.g. batch norm's) as they are
+    @contextmanager
+    def swapped(self, learner):
+        "Inside, the modules hold the average; the trained weights are put back after."
+        if self.weights is None: yield; return
+        live = weights(learner)
+        for k, m in modules(learner).items(): m.load_state_dict(self.weights[k])
+        try: yield
+        finally:
+            for k, m in modules(learner).items(): m.load_state_dict(live[k])
+    def state_dict(self)->dict: return {"weights": self.weights}
+    def load_state_dict(self, sd:dict):
+        w = sd.get("weights")
+        self.weights = None if w is None else {k: {n: v.to(self.device) for n, v in st.items()} for k, st in w.items()}
+
+def modules(learner)->dict:
+    "The learner's trained modules by name: the model, and the encoder if it has one."
+    return {"model": learner.model} | ({"encoder": learner.encoder} if learner.encoder is not None else {})
+
+def weights(learner)->dict:
+    "A copy of the modules' states: {module name: state}."
+    return {k: {n: v.detach().clone() for n, v in m.state_dict().items()} for k, m in modules(learner).items()}
 
 # %% ../nbs/05_training.ipynb #93dde569
 def _data_source(data, device):
@@ -185,33 +268,58 @@ def _data_source(data, device):
         return len(x), lambda idx: x[idx.to(device)]
     raise TypeError(f"data must be an ImageData (lpc_book.data) or a float tensor (N, ...), got {type(data).__name__}")
 
-def _rng_state()->dict:
-    "Global RNG states in a form `torch.load(weights_only=True)` accepts."
-    name, keys, pos, has_gauss, cached = np.random.get_state()
-    ver, internal, gauss = random.getstate()
-    return {"torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
-            "python": (ver, list(internal), gauss)}
+def _scale_param(model)->nn.Parameter|None:
+    "The likelihood's learned log sigma, if the model has one."
+    p = getattr(getattr(model, "likelihood", None), "log_sigma", None)
+    return p if isinstance(p, nn.Parameter) and p.requires_grad else None
 
-def _set_rng_state(s:dict):
-    torch.set_rng_state(s["torch"])
-    if s["cuda"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
-    name, keys, pos, has_gauss, cached = s["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    ver, internal, gauss = s["python"]
-    random.setstate((ver, tuple(internal), gauss))
+def _layer_scales(model)->nn.Parameter|None:
+    "A hierarchy's learned layer log scales (`lpc_book.hierarchy.HierarchicalPrior(learn_scales=True)`), if it has them."
+    p = getattr(getattr(model, "prior", None), "log_scales", None)
+    return p if isinstance(p, nn.Parameter) and p.requires_grad else None
 
-def _check_positive(name, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name}={v!r} must be a positive finite number")
+class Minibatches:
+    "The data and its order: a seeded permutation of the examples, reshuffled each epoch (its state is checkpointed)."
+    def __init__(self, data, # `ImageData` or a float tensor (N, ...)
+                 batch_size:int, seed:int, drop_last:bool, device:torch.device):
+        self.n_examples, self._get = _data_source(data, device)
+        if drop_last and batch_size > self.n_examples:
+            raise ValueError(f"batch_size={batch_size} exceeds the {self.n_examples} examples (with drop_last=True)")
+        self.batch_size, self.drop_last = batch_size, drop_last
+        self.generator = torch.Generator().manual_seed(seed)
+        self.epoch, self.perm, self.pos = 0, None, 0
 
-def _scale_params(model)->list[nn.Parameter]:
-    "The learned log scales: the likelihood's log sigma and a hierarchy's layer log scales (`lpc_book.hierarchy`), if learned."
-    ps = [getattr(getattr(model, "likelihood", None), "log_sigma", None), getattr(getattr(model, "prior", None), "log_scales", None)]
-    return [p for p in ps if isinstance(p, nn.Parameter) and p.requires_grad]
+    def __len__(self)->int:
+        "Minibatches per epoch."
+        return self.n_examples // self.batch_size if self.drop_last else -(-self.n_examples // self.batch_size)
+
+    def next_indices(self)->Tensor:
+        "The example indices of the next minibatch (a new permutation, and a new epoch, when this one is used up)."
+        if self.perm is None or self.pos >= len(self) * self.batch_size or self.pos >= self.n_examples:
+            if self.perm is not None: self.epoch += 1
+            self.perm, self.pos = torch.randperm(self.n_examples, generator=self.generator), 0
+        idx = self.perm[self.pos:self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return idx
+
+    def __getitem__(self, idx:Tensor)->Tensor: return self._get(idx)
+    def state_dict(self)->dict: return dict(epoch=self.epoch, perm=self.perm, pos=self.pos, generator=self.generator.get_state())
+    def load_state_dict(self, sd:dict):
+        self.epoch, self.perm, self.pos = sd["epoch"], sd["perm"], sd["pos"]
+        self.generator.set_state(sd["generator"])
 
 # %% ../nbs/05_training.ipynb #168c5b0a
+def optimisers(model:nn.Module, encoder:nn.Module|None, lr:float, enc_lr:float, sigma_lr:float|None,
+               betas:tuple, enc_betas:tuple)->tuple:
+    "Adam on theta (the learned log scales, the likelihood's sigma and a hierarchy's layers', in a group of their own at `sigma_lr`) and Adam on phi."
+    scales = [s for s in (_scale_param(model), _layer_scales(model)) if s is not None]
+    groups = [{"params": [p for p in model.parameters() if not any(p is s for s in scales)], "lr": lr, "initial_lr": lr}]
+    if scales: groups.append({"params": scales, "lr": sigma_lr or lr, "initial_lr": sigma_lr or lr})
+    opt = torch.optim.Adam(groups, lr=lr, betas=betas)
+    enc = (torch.optim.Adam([{"params": list(encoder.parameters()), "initial_lr": enc_lr}], lr=enc_lr, betas=enc_betas)
+           if encoder is not None else None)
+    return opt, enc
+
 class Learner:
     "The one training loop shared by all methods."
     def __init__(self, model:nn.Module, # the latent model (theta): `energy(x, z)`, `prior`/`latent_dim`
@@ -231,185 +339,119 @@ class Learner:
                  drop_last:bool=True, # drop each epoch's incomplete last batch
                  weight_average:float=0.0, # decay d of the weights' moving average (0: none; see `averaged`)
                 ):
-        for k, v in (("batch_size", batch_size), ("seed", seed)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if k == "batch_size" else 0):
-                raise ValueError(f"{k}={v!r} must be a {'positive' if k == 'batch_size' else 'non-negative'} integer")
-        _check_positive("lr", lr); _check_positive("enc_lr", enc_lr)
-        if sigma_lr is not None: _check_positive("sigma_lr", sigma_lr)
-        if isinstance(weight_average, bool) or not isinstance(weight_average, (int, float)) or not 0 <= weight_average < 1:
-            raise ValueError(f"weight_average={weight_average!r} must be a number in [0, 1) (0: no average)")
+        check_int("batch_size", batch_size, 1); check_int("seed", seed, 0)
+        for k, v in (("lr", lr), ("enc_lr", enc_lr), ("sigma_lr", sigma_lr)):
+            if v is not None: check_positive(k, v)
+        check_number("weight_average", weight_average, 0, 1, open_hi=True)
         if not callable(getattr(method, "grads", None)):
             raise TypeError(f"method must have grads(x, learner) (see lpc_book.methods.make_method), got {method!r}")
-        self.betas, self.enc_betas = tuple(betas), tuple(betas) if enc_betas is None else tuple(enc_betas)
         self.device = torch.device(device) if device is not None else default_device()
         set_seed(seed)
-        self.model, self.method, self.data = model.to(self.device), method, data
+        s_order, s_noise = np.random.SeedSequence(seed).generate_state(2)
+        self.model, self.method, self.seed = model.to(self.device), method, seed
         self.encoder = encoder.to(self.device) if encoder is not None else None
-        self.n_examples, self._get = _data_source(data, self.device)
-        if drop_last and batch_size > self.n_examples:
-            raise ValueError(f"batch_size={batch_size} exceeds the {self.n_examples} examples (with drop_last=True)")
-        self.batch_size, self.lr, self.enc_lr, self.sigma_lr, self.seed, self.drop_last = batch_size, lr, enc_lr, sigma_lr, seed, drop_last
-        self.weight_average, self.average = float(weight_average), None  # the average: {module name: state}, after step 1
-        s_order, s_gen = np.random.SeedSequence(seed).generate_state(2)
-        self.order_generator = torch.Generator().manual_seed(int(s_order))
-        self.generator = torch.Generator(device=self.device).manual_seed(int(s_gen))
-        scales = _scale_params(model)
-        groups = [{"params": [p for p in model.parameters() if not any(p is s for s in scales)], "lr": lr, "initial_lr": lr}]
-        if scales: groups.append({"params": scales, "lr": sigma_lr or lr, "initial_lr": sigma_lr or lr})
-        self.opt = torch.optim.Adam(groups, lr=lr, betas=self.betas)
-        self.enc_opt = torch.optim.Adam([{"params": list(encoder.parameters()), "initial_lr": enc_lr}], lr=enc_lr,
-                                        betas=self.enc_betas) if encoder is not None else None
-        self.callbacks = [_as_callback(c) for c in callbacks] + ([ProgressBar()] if progress else [])
-        self.iteration, self.epoch, self._perm, self._pos, self.fit_total = 0, 0, None, 0, 0
+        self.batches = Minibatches(data, batch_size, int(s_order), drop_last, self.device)
+        self.n_examples = self.batches.n_examples  # (what a method's setup reads)
+        self.betas, self.enc_betas = tuple(betas), tuple(betas) if enc_betas is None else tuple(enc_betas)
+        self.lr, self.enc_lr, self.sigma_lr, self.weight_average = lr, enc_lr, sigma_lr, float(weight_average)
+        self.opt, self.enc_opt = optimisers(self.model, self.encoder, lr, enc_lr, sigma_lr, self.betas, self.enc_betas)
+        self.generator = torch.Generator(device=self.device).manual_seed(int(s_noise))
         self.rank, self.processes = process_group()
-        self.cost = dict(iterations=0, decoder_grad_evals=0, encoder_grad_evals=0, seconds=0.0, cpu_seconds=0.0,
-                         processes=self.processes)
-        self.history, self.last, self.stop, self.batch_idx = [], None, False, None
-        self.extra = {}  # callbacks' own records (plain lists, dicts and numbers), saved with the checkpoint
-        self._t0 = None
         self.parallel = SingleProcess(self.generator) if self.processes == 1 else DataParallel(
             [self.model, self.encoder], self.generator, batch_size, self.n_examples, drop_last,
             ("chains",) if getattr(method, "init", None) == "persistent" else (), getattr(method, "name", ""))
         self.noise = self.parallel.noise
+        self.clock, self.average = Clock(), WeightAverage(weight_average, self.device) if weight_average else None
+        self.callbacks = [GlobalRNG(), *([self.average] if self.average else []), *(_as_callback(c) for c in callbacks),
+                          *([ProgressBar()] if progress else []), self.clock]  # (the clock starts after the others' on_fit_start)
+        self.iteration, self.fit_total, self.stop, self.history, self.last, self.batch_idx = 0, 0, False, [], None, None
+        self.counts = dict(iterations=0, decoder_grad_evals=0, encoder_grad_evals=0, processes=self.processes)
+        self.records = {}  # callbacks' own records (plain lists, dicts and numbers), saved with the checkpoint
         method.setup(self)
-
-    # ---- data order
-    @property
-    def batches_per_epoch(self)->int:
-        return self.n_examples // self.batch_size if self.drop_last else -(-self.n_examples // self.batch_size)
-
-    def _next_idx(self)->Tensor:
-        if self._perm is None or self._pos >= self.batches_per_epoch * self.batch_size or self._pos >= self.n_examples:
-            if self._perm is not None: self.epoch += 1
-            self._perm, self._pos = torch.randperm(self.n_examples, generator=self.order_generator), 0
-        idx = self._perm[self._pos:self._pos + self.batch_size]
-        self._pos += self.batch_size
-        return idx
-
-    # ---- the clock
-    @property
-    def seconds(self)->float:
-        "Wall-clock seconds of training so far (evaluation under `paused_clock` excluded)."
-        return self.cost["seconds"] + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
-
-    @property
-    def cpu_seconds(self)->float:
-        "CPU seconds of this process (all its threads) while training: unlike `seconds`, not inflated by a busy machine."
-        return self.cost.get("cpu_seconds", 0.0) + (time.process_time() - self._c0 if self._t0 is not None else 0.0)
-
-    def _start_clock(self):
-        if self._t0 is None: self._t0, self._c0 = time.perf_counter(), time.process_time()
-    def _stop_clock(self):
-        if self._t0 is None: return
-        self.cost["seconds"] += time.perf_counter() - self._t0
-        self.cost["cpu_seconds"] = self.cost.get("cpu_seconds", 0.0) + time.process_time() - self._c0
-        self._t0 = None
-
-    @contextmanager
-    def paused_clock(self):
-        "Context manager: time spent inside is not counted as training time."
-        running = self._t0 is not None
-        self._stop_clock()
-        try: yield
-        finally:
-            if running: self._start_clock()
-
-    def _cb(self, hook):
-        for cb in self.callbacks:
-            f = getattr(cb, hook, None)
-            if f is not None: f(self)
-
-    # ---- one iteration
-    def _grads(self, x:Tensor)->dict:
-        "The method's gradients and logs; a diverged chain's error gets the training iteration."
-        try: logs = self.method.grads(x, self)
-        except LangevinDivergenceError as e:
-            e.iteration, e.method = self.iteration, getattr(self.method, "name", type(self.method).__name__)
-            e.args = (f"{e.args[0]} [at training iteration {self.iteration} (0-based), method {e.method!r}]", *e.args[1:])
-            raise
-        scale = getattr(getattr(self.model, "likelihood", None), "log_sigma", None)
-        if isinstance(scale, Tensor): logs["sigma"] = scale.detach().exp()
-        if getattr(getattr(self.model, "prior", None), "learn_scales", False):  # a hierarchy's learned layer scales
-            logs.update({f"layer_scale_{l}": s for l, s in enumerate(self.model.prior.scales.detach(), 2)})
-        return logs
-
-    def _step(self):
-        idx = self.parallel.shard(self._next_idx())  # this process's share of the global minibatch
-        self.batch_idx, x = idx, self._get(idx)
-        self._cb("on_batch_start")
-        self.model.zero_grad(set_to_none=True)
-        if self.encoder is not None: self.encoder.zero_grad(set_to_none=True)
-        logs = self._grads(x)
-        logs = self.parallel.reduce(logs)  # gradients and logs averaged over processes; logs as numbers (one sync)
-        if not math.isfinite(logs["loss"]): raise NonFiniteLossError(self.iteration, logs["loss"], getattr(self.method, "name", ""))
-        self.opt.step()
-        if self.enc_opt is not None: self.enc_opt.step()
-        if hasattr(self.method, "update"): self.method.update(logs)
-        if self.weight_average: self._update_average()
-        self._record(logs)
-
-    # ---- the weights' moving average
-    def _modules(self)->dict:
-        return {"model": self.model} | ({"encoder": self.encoder} if self.encoder is not None else {})
-
-    def _weights(self)->dict:
-        "A copy of the modules' states: {module name: state}."
-        return {k: {n: v.detach().clone() for n, v in m.state_dict().items()} for k, m in self._modules().items()}
-
-    @torch.no_grad()
-    def _update_average(self):
-        "theta_bar <- d_n theta_bar + (1 - d_n) theta, d_n = min(d, (1 + n) / (10 + n)) after n earlier updates."
-        if self.average is None: self.average = self._weights(); return
-        d = min(self.weight_average, (1 + self.iteration) / (10 + self.iteration))
-        for k, m in self._modules().items():
-            avg = self.average[k]
-            for n, v in m.state_dict().items():
-                if v.is_floating_point(): avg[n].lerp_(v, 1 - d)
-                else: avg[n].copy_(v)  # counters (e.g. batch norm's) as they are
-
-    @contextmanager
-    def averaged(self):
-        "Context manager: inside, the model and encoder hold the averaged weights (as they are without `weight_average`)."
-        if self.average is None: yield self; return
-        mods, live = self._modules(), self._weights()
-        for k, m in mods.items(): m.load_state_dict(self.average[k])
-        try: yield self
-        finally:
-            for k, m in mods.items(): m.load_state_dict(live[k])
-
-    def _record(self, logs:dict):
-        self.iteration += 1
-        c = self.cost
-        c["iterations"] += 1
-        c["decoder_grad_evals"] += int(logs.get("decoder_grad_evals", 0))
-        c["encoder_grad_evals"] += int(logs.get("encoder_grad_evals", 0))
-        row = {"iteration": self.iteration, "epoch": self.epoch,
-               **{k: v for k, v in logs.items() if k not in ("decoder_grad_evals", "encoder_grad_evals")},
-               "decoder_grad_evals": c["decoder_grad_evals"], "encoder_grad_evals": c["encoder_grad_evals"],
-               "seconds": self.seconds, "cpu_seconds": self.cpu_seconds}
-        self.history.append(row); self.last = row
 
     def fit(self, iterations:int, # SGD iterations (minibatches) to train for
            )->Learner:
         "Train for `iterations` more minibatches (callbacks may stop early by setting `learner.stop = True`)."
-        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-            raise ValueError(f"iterations={iterations!r} must be a non-negative integer")
+        check_int("iterations", iterations, 0)
         self.stop, self.fit_total = False, self.iteration + iterations
         self.model.train()
         if self.encoder is not None: self.encoder.train()
-        self.cost["processes"] = self.processes
         self._cb("on_fit_start")
-        self._start_clock()
         try:
             for _ in range(iterations):
                 self._step()
                 self._cb("on_batch_end")
                 if self.stop: break
-        finally: self._stop_clock()
+        finally: self.clock.stop()
         self._cb("on_fit_end")
         return self
 
-    # ---- records
+    def _step(self):
+        self.batch_idx = self.parallel.shard(self.batches.next_indices())  # this process's share of the global minibatch
+        x = self.batches[self.batch_idx]
+        self._cb("on_batch_start")
+        self.model.zero_grad(set_to_none=True)
+        if self.encoder is not None: self.encoder.zero_grad(set_to_none=True)
+        logs = self.parallel.reduce(self._grads(x))  # gradients and logs averaged over processes; logs as numbers (one sync)
+        if not math.isfinite(logs["loss"]): raise NonFiniteLossError(self.iteration, logs["loss"], getattr(self.method, "name", ""))
+        self.opt.step()
+        if self.enc_opt is not None: self.enc_opt.step()
+        self.method.update(logs)
+        self._cb("after_step")
+        self._record(logs)
+
+    def _grads(self, x:Tensor)->dict:
+        "The method's gradients and logs (the likelihood's sigma added); a diverged chain's error gets the iteration."
+        try: logs = self.method.grads(x, self)
+        except LangevinDivergenceError as e:
+            e.iteration, e.method = self.iteration, getattr(self.method, "name", type(self.method).__name__)
+            e.args = (f"{e.args[0]} [at training iteration {self.iteration} (0-based), method {e.method!r}]", *e.args[1:])
+            raise
+        scale = _scale_param(self.model)
+        if scale is not None: logs["sigma"] = scale.detach().exp()
+        if _layer_scales(self.model) is not None:  # a hierarchy's learned layer scales, s_2 ... s_L
+            logs.update({f"layer_scale_{l}": s for l, s in enumerate(self.model.prior.scales.detach(), 2)})
+        return logs
+
+    def _record(self, logs:dict):
+        "The cost log and the history row of the iteration just made."
+        self.iteration += 1
+        c = self.counts
+        c["iterations"] += 1
+        for k in ("decoder_grad_evals", "encoder_grad_evals"): c[k] += int(logs.pop(k, 0))
+        self.last = {"iteration": self.iteration, "epoch": self.batches.epoch, **logs, "decoder_grad_evals": c["decoder_grad_evals"],
+                     "encoder_grad_evals": c["encoder_grad_evals"], "seconds": self.seconds, "cpu_seconds": self.cpu_seconds}
+        self.history.append(self.last)
+
+    def _cb(self, hook:str):
+        for cb in self.callbacks:
+            f = getattr(cb, hook, None)
+            if f is not None: f(self)
+
+    # ---- what the callbacks keep, in the learner's words
+    @property
+    def cost(self)->dict:
+        "The cost log: SGD iterations, decoder and encoder gradient evaluations, processes, training seconds (wall and CPU)."
+        return {**self.counts, "seconds": self.clock.seconds, "cpu_seconds": self.clock.cpu_seconds}
+    @property
+    def seconds(self)->float:
+        "Wall-clock seconds of training so far (evaluation under `paused_clock` excluded)."
+        return self.clock.seconds
+    @property
+    def cpu_seconds(self)->float:
+        "CPU seconds of this process (all its threads) while training: unlike `seconds`, not inflated by a busy machine."
+        return self.clock.cpu_seconds
+    def paused_clock(self):
+        "Context manager: time spent inside is not counted as training time."
+        return self.clock.paused()
+    @contextmanager
+    def averaged(self):
+        "Context manager: inside, the model and encoder hold the weights' average (as they are without `weight_average`)."
+        if self.average is None: yield self
+        else:
+            with self.average.swapped(self): yield self
+
+    # ---- records and checkpoints
     def history_frame(self):
         "The history as a pandas DataFrame, one row per iteration."
         import pandas as pd  # only for tables
@@ -417,62 +459,51 @@ class Learner:
 
     def config(self)->dict:
         "The learner's settings and the method's parameters, for run configs."
-        return dict(batch_size=self.batch_size, lr=self.lr, enc_lr=self.enc_lr, sigma_lr=self.sigma_lr,
+        return dict(batch_size=self.batches.batch_size, lr=self.lr, enc_lr=self.enc_lr, sigma_lr=self.sigma_lr,
                     betas=list(self.betas), enc_betas=list(self.enc_betas), seed=self.seed, device=str(self.device),
-                    drop_last=self.drop_last, weight_average=self.weight_average,
+                    drop_last=self.batches.drop_last, weight_average=self.weight_average,
                     method=self.method.config() if hasattr(self.method, "config") else repr(self.method))
 
-    # ---- checkpoints
-    def state_dict(self)->dict:
-        "Everything needed to continue training bitwise identically (on the same device type)."
-        return {"version": 2, "config": self.config(),
-                "model": self.model.state_dict(),
-                "encoder": self.encoder.state_dict() if self.encoder is not None else None,
-                "opt": self.opt.state_dict(), "enc_opt": self.enc_opt.state_dict() if self.enc_opt is not None else None,
-                "iteration": self.iteration, "epoch": self.epoch, "perm": self._perm, "pos": self._pos,
-                "order_generator": self.order_generator.get_state(), "generator": self.generator.get_state(),
-                "rng": _rng_state(), "method": self.method.state_dict() if hasattr(self.method, "state_dict") else {},
-                "cost": dict(self.cost), "history": list(self.history), "extra": self.extra, "average": self.average}
-
-    def load_state_dict(self, sd:dict)->Learner:
-        "Restore a `state_dict()`; the learner must have been built with the same model/method/data shapes."
-        if (sd.get("encoder") is None) != (self.encoder is None):
-            raise ValueError(f"checkpoint {'has no' if sd.get('encoder') is None else 'has an'} encoder but this learner "
-                             f"{'has one' if self.encoder is not None else 'has none'}")
-        mine, theirs = self.config().get("method"), sd["config"].get("method")
-        if mine != theirs:
-            warnings.warn(f"checkpoint was trained with method {theirs}, this learner has {mine}")
-        self.model.load_state_dict(sd["model"])
-        if self.encoder is not None: self.encoder.load_state_dict(sd["encoder"])
-        self.opt.load_state_dict(sd["opt"])
-        if self.enc_opt is not None: self.enc_opt.load_state_dict(sd["enc_opt"])
-        self.iteration, self.epoch, self._perm, self._pos = sd["iteration"], sd["epoch"], sd["perm"], sd["pos"]
-        self.order_generator.set_state(sd["order_generator"]); self.generator.set_state(sd["generator"])
-        _set_rng_state(sd["rng"])
-        if hasattr(self.method, "load_state_dict"): self.method.load_state_dict(sd["method"])
-        self.cost, self.history = {"processes": 1, **sd["cost"]}, list(sd["history"])
-        self.extra = dict(sd.get("extra", {}))
-        avg = sd.get("average") if self.weight_average else None  # (an older checkpoint has none: the average restarts)
-        self.average = None if avg is None else {k: {n: v.to(self.device) for n, v in st.items()} for k, st in avg.items()}
-        self.last = self.history[-1] if self.history else None
-        return self
-
-    def save_checkpoint(self, path:str|Path, # file to write (parent folders are created)
-                       )->Path:
+    def save_checkpoint(self, path:str|Path)->Path:
         "Write `state_dict()` atomically; only rank 0 writes (every process holds the same state)."
-        path = Path(path)
-        if self.rank != 0: return path
-        with self.paused_clock():
-            sd = self.state_dict()  # (brings cost's seconds up to date)
-            return atomic_write(path, lambda t: torch.save(sd, t))
+        if self.rank != 0: return Path(path)
+        with self.paused_clock(): sd = learner_state(self)
+        return atomic_write(Path(path), lambda t: torch.save(sd, t))
 
-    def load_checkpoint(self, path:str|Path, # a file written by `save_checkpoint`
-                       )->Learner:
-        "Load a checkpoint into this learner (built as the saved one was) and return it."
-        path = Path(path)
-        if not path.exists(): raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
-        return self.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    def load_checkpoint(self, path:str|Path)->Learner:
+        "Load a checkpoint written by `save_checkpoint` into this learner (built as the saved one was)."
+        if not Path(path).exists(): raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+        return restore(self, torch.load(path, map_location="cpu", weights_only=True))
 
     def __repr__(self):
         return (f"Learner({getattr(self.method, 'name', type(self.method).__name__)}, iteration={self.iteration}, "
-                f"epoch={self.epoch}, n_examples={self.n_examples}, batch_size={self.batch_size}, device={self.device})")
+                f"epoch={self.batches.epoch}, n_examples={self.batches.n_examples}, batch_size={self.batches.batch_size}, device={self.device})")
+
+def learner_state(learner:Learner)->dict:
+    "Everything needed to continue training bitwise identically (on the same device type): what a checkpoint holds."
+    cbs = {type(cb).__name__: cb.state_dict() for cb in learner.callbacks if hasattr(cb, "state_dict")}
+    return {"version": 3, "config": learner.config(), "model": learner.model.state_dict(),
+            "encoder": learner.encoder.state_dict() if learner.encoder is not None else None, "opt": learner.opt.state_dict(),
+            "enc_opt": learner.enc_opt.state_dict() if learner.enc_opt is not None else None, "iteration": learner.iteration,
+            "batches": learner.batches.state_dict(), "generator": learner.generator.get_state(),
+            "method": learner.method.state_dict() if hasattr(learner.method, "state_dict") else {},
+            "cost": dict(learner.counts), "history": list(learner.history), "records": learner.records, "callbacks": cbs}
+
+def restore(learner:Learner, sd:dict)->Learner:
+    "Restore a `learner_state` into a learner built with the same model, method and data shapes."
+    if sd.get("version") != 3: raise ValueError(f"checkpoint version {sd.get('version')!r}: this learner reads version 3")
+    if (sd.get("encoder") is None) != (learner.encoder is None):
+        raise ValueError(f"checkpoint {'has no' if sd.get('encoder') is None else 'has an'} encoder but this learner "
+                         f"{'has one' if learner.encoder is not None else 'has none'}")
+    mine, theirs = learner.config().get("method"), sd["config"].get("method")
+    if mine != theirs: warnings.warn(f"checkpoint was trained with method {theirs}, this learner has {mine}")
+    learner.model.load_state_dict(sd["model"]); learner.opt.load_state_dict(sd["opt"])
+    if learner.encoder is not None: learner.encoder.load_state_dict(sd["encoder"]); learner.enc_opt.load_state_dict(sd["enc_opt"])
+    learner.iteration = sd["iteration"]
+    learner.batches.load_state_dict(sd["batches"]); learner.generator.set_state(sd["generator"])
+    if hasattr(learner.method, "load_state_dict"): learner.method.load_state_dict(sd["method"])
+    learner.counts, learner.history, learner.records = {"processes": 1, **sd["cost"]}, list(sd["history"]), dict(sd["records"])
+    for cb in learner.callbacks:
+        if hasattr(cb, "load_state_dict") and type(cb).__name__ in sd["callbacks"]: cb.load_state_dict(sd["callbacks"][type(cb).__name__])
+    learner.last = learner.history[-1] if learner.history else None
+    return learner

@@ -140,8 +140,8 @@ def test_load_impl_of_a_new_api_copy_matches_the_package(tmp_path, bench_path):
     assert lv.api == "new"
     w = torch.nn.Parameter(torch.ones(3)); energy = lambda z: ((z * w) ** 2).sum(1)
     z0 = torch.randn(4, 3)
-    a = lv(energy, z0, 5, 1e-2, sampler="preconditioned", generator=torch.Generator().manual_seed(0), params=[w])
-    b = S.langevin(energy, z0, 5, 1e-2, sampler="preconditioned", generator=torch.Generator().manual_seed(0), params=[w])
+    a = lv(energy, z0, 5, 1e-2, sampler="preconditioned", rng=torch.Generator().manual_seed(0), params=[w])
+    b = S.langevin(energy, z0, 5, 1e-2, sampler="preconditioned", rng=torch.Generator().manual_seed(0), params=[w])
     assert torch.equal(a.z, b.z) and torch.equal(a.theta_grad[0], b.theta_grad[0])
 
 

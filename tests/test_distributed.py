@@ -25,14 +25,14 @@ def ppca_learner(method:dict, poison:int|None=None, device="cpu", progress=False
     """PPCA data (a float tensor), a PPCA model and a linear Gaussian encoder, built the same way on every process.
     poison=t puts a NaN into the first example of rank 1's shard of minibatch t (epoch 0), so that rank 1's chains,
     and only rank 1's, diverge at training iteration t."""
-    truth = PPCA(D, d, sigma=0.5, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad(): X = truth.sample_data(N, generator=torch.Generator().manual_seed(1))
+    truth = PPCA(D, d, sigma=0.5, rng=torch.Generator().manual_seed(0))
+    with torch.no_grad(): X = truth.sample_data(N, rng=torch.Generator().manual_seed(1))
     torch.manual_seed(0)
-    model = PPCA(D, d, generator=torch.Generator().manual_seed(5))
+    model = PPCA(D, d, rng=torch.Generator().manual_seed(5))
     enc = GaussianEncoder(nn.Linear(D, 2 * d))
     lrn = Learner(model, make_method(**method), X, encoder=enc, batch_size=B, seed=3, device=device, progress=progress)
     if poison is not None:
-        g = torch.Generator(); g.set_state(lrn.order_generator.get_state())
+        g = torch.Generator(); g.set_state(lrn.batches.generator.get_state())
         perm = torch.randperm(N, generator=g)  # the epoch-0 order the learner will draw
         X[perm[poison * B + B // 2], 0] = float("nan")  # X is the learner's data (on cpu, not copied)
     return lrn
@@ -83,7 +83,7 @@ def test_lpc_two_processes_match_one(straight):
     assert max_diff(one.model, straight.model) < TOL and max_diff(one.encoder, straight.encoder) < TOL
     assert straight.cost["processes"] == 2 and straight.cost["iterations"] == ITERS
     assert straight.cost["decoder_grad_evals"] == 2 * one.cost["decoder_grad_evals"]  # summed over processes
-    assert straight.epoch == one.epoch
+    assert straight.batches.epoch == one.batches.epoch
     for a, b in zip(one.history, straight.history): assert abs(a["loss"] - b["loss"]) <= 1e-5 * abs(a["loss"])
     assert torch.equal(one.generator.get_state(), straight.generator.get_state())  # the same noise was drawn
 

@@ -47,7 +47,7 @@ def test_ula_adapted_step_keeps_a_chain_at_the_mode(setup):
     with torch.no_grad(): z0 = l.encoder(x)[0]
     mode = langevin(energy, z0, 1000, eta / 4, noise=False, diagnose=False).z  # noiseless descent at a quarter step
     e_mode = energy(mode).detach()
-    r = langevin(energy, mode, 200, eta, return_chain=True, generator=torch.Generator().manual_seed(0))
+    r = langevin(energy, mode, 200, eta, return_chain=True, rng=torch.Generator().manual_seed(0))
     with torch.no_grad(): excess = torch.stack([energy(z) for z in r.trajectory[100:]]) - e_mode
     d = P["latent_dim"]
     m = excess.mean().item()

@@ -27,7 +27,7 @@ for pt in sorted(ck.glob("*.pt")):
     model.load_state_dict(torch.load(pt, map_location="cpu", weights_only=False)["model"]); model.eval()
     g = torch.Generator().manual_seed(params["seed"] + 12345)  # the draws of lpc_book.experiment.evaluate
     n = params["eval_samples"]
-    with torch.no_grad(): s = torch.cat([model.sample(min(500, n - i), generator=g) for i in range(0, n, 500)])
+    with torch.no_grad(): s = torch.cat([model.sample(min(500, n - i), rng=g) for i in range(0, n, 500)])
     for c, r in itertools.product(a.seeds, repeat=2):
         ref = load_dataset(params["dataset"], root=params["data_root"], n_test=min(n, len(data.u8_test)), seed=r).u8_test
         q = sample_quality(s, reference=ref, dataset=params["dataset"], root=params["data_root"], metrics=("fid",),

@@ -33,7 +33,7 @@ if a.out != "tanh":  # ablation: build_model always asks for tanh on the Gaussia
     E.make_decoder = lambda *args, **kw: make_decoder(*args, **{**kw, "out": a.out})
 def fid(model, metrics=("fid",)):
     with torch.no_grad():
-        s = model.eval().sample(1000, generator=torch.Generator().manual_seed(1)).clamp(-1, 1)
+        s = model.eval().sample(1000, rng=torch.Generator().manual_seed(1)).clamp(-1, 1)
     model.train()
     return sample_quality(s, extractor=P.get("fid_extractor", "domain"), dataset=P["dataset"], metrics=metrics, root=P["data_root"])
 
