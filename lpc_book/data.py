@@ -26,14 +26,15 @@ class DatasetDownloadError(RuntimeError):
     "Raised when a download fails; nothing half-written is left behind."
 
 # %% ../nbs/00_data.ipynb #adde813d
-SCALES = ("symmetric", "unit")
+SCALES = ("symmetric", "unit", "binary")
 
 def to_float(u:torch.Tensor, # uint8 images
-             scale:str="symmetric", # "symmetric" -> [-1, 1], "unit" -> [0, 1]
+             scale:str="symmetric", # "symmetric" -> [-1, 1], "unit" -> [0, 1], "binary" -> {0, 1} (u / 255 > 0.5)
             )->torch.Tensor: # float32 images
     "Scale 8-bit images to floats."
     if scale == "symmetric": return u.float().mul_(2/255).sub_(1)
     if scale == "unit": return u.float().div_(255)
+    if scale == "binary": return (u >= 128).float()  # u / 255 > 0.5 exactly: 127 / 255 < 0.5 < 128 / 255
     raise ValueError(f"scale={scale!r} is not one of {SCALES}")
 
 def to_uint8(x:torch.Tensor, # float images in the given scale
@@ -41,7 +42,7 @@ def to_uint8(x:torch.Tensor, # float images in the given scale
             )->torch.Tensor: # uint8 images (rounded, clipped)
     "Invert `to_float` (rounding to the nearest level)."
     if scale == "symmetric": x = (x + 1) * 127.5
-    elif scale == "unit": x = x * 255
+    elif scale in ("unit", "binary"): x = x * 255  # (a binary image's model means are grey levels in [0, 1])
     else: raise ValueError(f"scale={scale!r} is not one of {SCALES}")
     return x.round().clamp(0, 255).to(torch.uint8)
 

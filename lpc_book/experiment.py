@@ -13,6 +13,7 @@ from .data import load_dataset, ImageData, show_images
 from .io import error_record
 from .models import LatentModel, make_decoder, make_encoder, make_likelihood, StandardNormal
 from .flows import flow_model
+from .hierarchy import hierarchical_mlp, make_hierarchical_encoder, mcpc_model
 from .parallel import Noise
 from .methods import make_method
 from .training import Learner, Callback, EveryN, Checkpoint, ProgressFile, ExponentialLR, TimeBudget, default_device, NonFiniteLossError
@@ -25,10 +26,10 @@ from .stats import plateau
 from .distributed import fit_distributed, replay
 
 # %% auto #0
-__all__ = ['CONV', 'UNSTABLE_DISTANCE', 'UNSTABLE_ENERGY_RISE', 'FLAGS', 'MOVES', 'TYPED_FAILURES', 'HISTORY_ROWS', 'begin',
-           'resolve_device', 'load_data', 'build_model', 'make_learner', 'data_fingerprint', 'experiment_learner',
-           'train', 'chain_summary', 'does_inference', 'evaluate', 'run_configs', 'curve_fid', 'FIDCurve',
-           'train_timed']
+__all__ = ['CONV', 'MODEL_KINDS', 'UNSTABLE_DISTANCE', 'UNSTABLE_ENERGY_RISE', 'FLAGS', 'MOVES', 'TYPED_FAILURES', 'HISTORY_ROWS',
+           'begin', 'resolve_device', 'load_data', 'build_model', 'make_learner', 'data_fingerprint',
+           'experiment_learner', 'train', 'chain_summary', 'does_inference', 'evaluate', 'run_configs', 'curve_fid',
+           'FIDCurve', 'train_timed']
 
 # %% ../nbs/12_experiment.ipynb #de032aff
 def begin(name:str, # experiment name
@@ -51,12 +52,30 @@ def resolve_device(device:str="auto")->torch.device:
     return torch.device(device)
 
 def load_data(params:dict)->ImageData:
-    "The dataset of `params`, scaled for its likelihood."
-    scale = "unit" if params.get("likelihood") == "bernoulli" else "symmetric"
+    "The dataset of `params`, scaled for its likelihood (`binarize`: thresholded at half intensity, for Bernoulli pixels)."
+    scale = "binary" if params.get("binarize") else "unit" if params.get("likelihood") == "bernoulli" else "symmetric"
     return load_dataset(params["dataset"], root=params.get("data_root"), n_train=params.get("n_train"),
                         seed=params.get("seed", 0), scale=scale)
 
 CONV = {"kind": "conv"} # the book's model family
+MODEL_KINDS = ("conv", "xie", "mcpc", "hierarchy")
+
+def _hierarchy(params, data, model, seed):
+    "A hierarchy family (`mcpc` or `hierarchy`, see above) and its bottom-up encoder."
+    sizes, act = list(model.get("sizes", (20, 128, 128))), model.get("activation", "relu")
+    lik = params.get("likelihood", "discretised_gaussian")
+    if model["kind"] == "mcpc":
+        if lik != "bernoulli": raise ValueError(f"model kind 'mcpc' (MCPC's model) has Bernoulli pixels; got likelihood={lik!r}")
+        m = mcpc_model(data.shape, sizes, act, rng=torch.Generator().manual_seed(seed))
+    else:
+        torch.manual_seed(seed)
+        kw = {} if lik == "bernoulli" else dict(sigma=params.get("sigma", 0.3), learn_sigma=params.get("learn_sigma", True))
+        m = hierarchical_mlp(data.shape, sizes, lik, act, prior_mean=model.get("prior_mean", "zero"),
+                             scales=model.get("scales", 1.0), learn_scales=model.get("learn_scales", False), **kw)
+    torch.manual_seed(seed)
+    enc = make_hierarchical_encoder(data.shape, sizes, hidden=model.get("encoder_hidden", 256), kind=model.get("encoder", "mlp"),
+                                    width=params.get("width", 32))
+    return m, enc
 
 def build_model(params:dict, # experiment parameters (latent_dim, width, likelihood, sigma, learn_sigma, ...)
                 data:ImageData, # gives the image shape
@@ -69,7 +88,8 @@ def build_model(params:dict, # experiment parameters (latent_dim, width, likelih
         return flow_model(data.shape, params["latent_dim"], params["width"], model.get("prior", "flow"),
                           params.get("sigma", 0.3), params.get("learn_sigma", False), params.get("flow_steps", 5),
                           params.get("flow_hidden", 64), seed=seed), None
-    if model["kind"] != "conv": raise ValueError(f"model kind {model['kind']!r} is not one of ('conv', 'xie')")
+    if model["kind"] in ("mcpc", "hierarchy"): return _hierarchy(params, data, model, seed)
+    if model["kind"] != "conv": raise ValueError(f"model kind {model['kind']!r} is not one of {MODEL_KINDS}")
     torch.manual_seed(seed)
     lik = params.get("likelihood", "discretised_gaussian")
     dec = make_decoder(data.shape, params["latent_dim"], params["width"], out="logits" if lik == "bernoulli" else "tanh")
@@ -168,7 +188,8 @@ FLAGS = {"static": "chains moved less than 0.1 posterior standard deviations (fr
          "unstable": f"the chains blew up: over a whole logging interval they travelled more than {UNSTABLE_DISTANCE:g} "
                      f"posterior standard deviations, or their energy rose by more than {UNSTABLE_ENERGY_RISE:g} times "
                      f"its start's, whatever their acceptance; or (unadjusted samplers) their diagnostic acceptance "
-                     f"was below 0.1 (step above the stability limit)"}
+                     f"was below 0.1 (step above the stability limit)",
+         "static_layer": "a hierarchy's layer moved less than 0.1 posterior standard deviations (the state as a whole did not)"}
 
 def chain_summary(history:list, # the learner's history rows
                   warmup:int=0, # iterations of step-size adaptation (excluded)
@@ -188,6 +209,8 @@ def chain_summary(history:list, # the learner's history rows
     chunks = [rows[i:i + interval] for i in range(0, len(rows), interval)]
     out = {k: mean(k, rows) for k in ("accept_prob", "accept_rate", "energy_drop", "distance", "proposal_distance",
                                       "proposal_energy_drop", "refreshed")}
+    layers = [k for k in dict.fromkeys(k for r in rows for k in r) if k.startswith(("layer_distance_", "layer_energy_drop_"))]
+    out.update({k: mean(k, rows) for k in layers})  # a hierarchy's, per layer (`lpc_book.methods.layer_logs`)
     out = {k: v for k, v in out.items() if v is not None}
     out["step_size"] = rows[-1]["step_size"]
     for k in ("accept_prob", "accept_rate"):
@@ -198,6 +221,7 @@ def chain_summary(history:list, # the learner's history rows
         if worst: out[f"max_interval_{k}"] = max(worst)
     flags = []
     if out.get("proposal_distance", out["distance"]) < 0.1: flags.append("static")  # (persistent: over the visits)
+    elif any(out[k] < 0.1 for k in out if k.startswith("layer_distance_")): flags.append("static_layer")
     if out.get("min_interval_accept_rate", 1) < 0.1: flags.append("mala_stuck")
     if ("accept_rate" not in out and out.get("min_interval_accept_prob", 1) < 0.1
             or out.get("max_interval_distance", 0) > UNSTABLE_DISTANCE
@@ -258,10 +282,11 @@ def _evaluate(learner, params, data, metrics):
                  L.reconstruction_mse(model, x, n_steps=max(2 * method.n_steps, 50), step_size=method.current_step_size, rng=rng))
             with torch.no_grad(): err = (model.decode(r.info["z"]) - x).flatten(1)
             interior = (x.abs() < 1 - 1 / 255).flatten(1)  # pixels off the edge bins: the ones whose error sets sigma
-            out.update(recon_mse=r.mean, recon_rmse=math.sqrt(r.mean),
-                       recon_rmse_interior=err[interior].square().mean().sqrt().item() if interior.any() else None)
+            out.update(recon_mse=r.mean, recon_rmse=math.sqrt(r.mean),  # (binary pixels have no interior)
+                       recon_rmse_interior=err[interior].square().mean().sqrt().item() if interior.any() and data.scale != "binary" else None)
         sig = getattr(getattr(model, "likelihood", None), "sigma", None)
         if sig is not None: out["sigma"] = float(sig.detach())
+        if hasattr(model, "layer_energies"): out["layer_scales"] = [round(float(s), 4) for s in model.prior.scales]  # s_2..s_L
         out["_samples"] = samples[:64]
     model.train()
     if enc is not None: enc.train()

@@ -20,8 +20,8 @@ from .warmstart import WARM_STARTS, WARMSTART_COST, check_warm_start, warmstart_
 
 # %% auto #0
 __all__ = ['INITS', 'METHODS', 'model_device', 'prior_sample', 'trained_params', 'ChainStore', 'Method', 'Langevin', 'LPC',
-           'decoder_pass_seconds', 'store_seconds', 'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE', 'MethodSpec',
-           'method_fields', 'register_method', 'make_method', 'method_doc', 'methods_table']
+           'layer_logs', 'decoder_pass_seconds', 'store_seconds', 'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE',
+           'MethodSpec', 'method_fields', 'register_method', 'make_method', 'method_doc', 'methods_table']
 
 # %% ../nbs/04_methods.ipynb #1916b1ed
 def model_device(model:nn.Module)->torch.device:
@@ -270,6 +270,7 @@ class Langevin(Method):
         if chain.diagnosed: logs["accept_prob"] = chain.accept_prob.mean()
         if not self.persistent and self.init in ("encoder_sample", "encoder_mean"):  # the start is the encoder's proposal
             logs.update(proposal_distance=logs["distance"], proposal_energy_drop=logs["energy_drop"])
+        if chain.diagnosed and hasattr(learner.model, "layer_energies"): logs.update(layer_logs(learner.model, x, chain, scale))
         if chain.accept_rate is not None: logs["accept_rate"] = chain.accept_rate.mean()
         if self.adapting and not self.noise:  # PC: the acceptance a noisy move of this step would have
             probe = langevin(lambda z: learner.model.energy(x, z), chain.z0, self.n_steps, chain.step_size,
@@ -327,6 +328,21 @@ class LPC(Langevin):
                              f"init={self.init!r}, n_samples={self.n_samples}, persistent={self.persistent}): the chain "
                              f"must start at one sample of the encoder")
         self._check_chain()
+
+# %% ../nbs/04_methods.ipynb #bd1f5a76
+def layer_logs(model:nn.Module, # a hierarchy: `split(z)` into layers and `layer_energies(x, z)` (B, L + 1)
+               x:Tensor, # the minibatch
+               chain:ChainResult, # its chain (z0 and z)
+               scale:Tensor|float=1.0, # the distance's unit (the encoder's sigma, or 1)
+              )->dict: # layer_distance_<l>, layer_energy_drop_<l> (l = 1..L, top first), layer_energy_drop_x
+    "How far the chain moved each layer's state and how much each term of the energy dropped, batch means (device tensors)."
+    with torch.no_grad():
+        moved = model.split((chain.z - chain.z0) / scale)
+        drop = (model.layer_energies(x, chain.z0) - model.layer_energies(x, chain.z)).mean(0)
+    out = {f"layer_distance_{l}": m.square().mean(-1).sqrt().mean() for l, m in enumerate(moved, 1)}
+    out.update({f"layer_energy_drop_{l}": drop[l - 1] for l in range(1, len(moved) + 1)})
+    out["layer_energy_drop_x"] = drop[-1]
+    return out
 
 # %% ../nbs/04_methods.ipynb #d822f165
 def decoder_pass_seconds(model:nn.Module, # a latent-variable model with `energy(x, z)`

@@ -8,15 +8,17 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 from .data import DATASETS, dataset_size
+from .hierarchy import ACTIVATIONS, PRIOR_MEANS
 from .methods import METHODS, make_method, method_fields
 from .models import LIKELIHOODS
 from .samplers import SAMPLERS
 from .warmstart import WARM_STARTS
 
 # %% auto #0
-__all__ = ['DEVICES', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'SHARED_FIELDS', 'BUDGET_PARAMS', 'PASSED_THROUGH',
-           'ParameterError', 'Param', 'fid_seed', 'register_experiment', 'experiment_schema', 'defaults',
-           'check_common', 'takes', 'check_flow_params', 'check_budget_params', 'validate_params', 'check_experiment']
+__all__ = ['DEVICES', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'SHARED_FIELDS', 'BUDGET_PARAMS', 'HIERARCHIES',
+           'PASSED_THROUGH', 'ParameterError', 'Param', 'fid_seed', 'register_experiment', 'experiment_schema',
+           'defaults', 'check_common', 'takes', 'check_flow_params', 'check_budget_params', 'check_hierarchy_params',
+           'validate_params', 'check_experiment']
 
 # %% ../nbs/08_params.ipynb #56028af2
 class ParameterError(ValueError):
@@ -91,6 +93,8 @@ COMMON_PARAMS = {
     "likelihood": Param(str, "discretised_gaussian", choices=tuple(LIKELIHOODS)),
     "sigma": Param(float, 0.3, positive=True, help="initial likelihood scale (learned unless learn_sigma=False)"),
     "learn_sigma": Param(bool, True),
+    "binarize": Param(bool, False, help="threshold the images at half intensity, x = [u / 255 > 0.5] (MCPC's binarised "
+                      "MNIST, lpc_book.data's 'binary' scale); needs likelihood='bernoulli'"),
     # training
     "method": Param(str, "lpc", choices=tuple(METHODS), many=True, help="method(s) to train (lpc_book.methods.METHODS)"),
     "method_params": Param(dict, {}, help="fields of one method only, {method: {field: value}} (e.g. {lpc: {n_steps: 1}}); "
@@ -191,6 +195,9 @@ def check_common(p:dict): # full parameters of an experiment
     if p.get("nproc", 1) > 1 and p["batch_size"] % p["nproc"]:
         raise ParameterError(f"parameter 'batch_size' = {p['batch_size']} cannot be split over nproc={p['nproc']} "
                              f"processes: use a multiple of {p['nproc']}")
+    if p.get("binarize") and p.get("likelihood") != "bernoulli":
+        raise ParameterError(f"parameter 'binarize' = True needs likelihood='bernoulli' (binary pixels), got "
+                             f"likelihood={p.get('likelihood')!r}")
     mp = p.get("method_params") or {}
     bad = [k for k in mp if k not in METHODS or not isinstance(mp[k], dict)]
     if bad: raise ParameterError(f"parameter 'method_params' = {mp!r}: {bad} are not method names with a dict of fields; "
@@ -316,6 +323,38 @@ register_experiment("flow_prior", check=check_flow_params,
     noise_std=Param(float, 0.5, positive=True, help="std of the additive-noise corruption (data scale)"),
     occlusion=Param(float, 0.4, min=0.05, max=0.95, help="side of the occluding square (fraction)"),
 )
+
+# %% ../nbs/08_params.ipynb #f54f2ba1
+HIERARCHIES = ("mcpc", "mlp") # the hierarchy experiment's model families (lpc_book.experiment.build_model)
+
+def check_hierarchy_params(p:dict): # full parameters of the hierarchy experiment
+    "MCPC's model has Bernoulli pixels, fixed unit scales and a learned prior mean; every method needs the hierarchy's layers."
+    if p["hierarchy"] == "mcpc":
+        if p["likelihood"] != "bernoulli":
+            raise ParameterError(f"hierarchy='mcpc' (MCPC's model) has Bernoulli pixels: set likelihood='bernoulli' "
+                                 f"(got {p['likelihood']!r}), or use hierarchy='mlp'")
+        fixed = {k: p[k] for k, v in (("learn_scales", False), ("layer_scale", 1.0), ("prior_mean", "learned")) if p[k] != v}
+        if fixed: raise ParameterError(f"parameter(s) {fixed} change MCPC's model (learned prior mean, fixed unit scales); "
+                                       f"use hierarchy='mlp' for them")
+    if p["hierarchy"] == "mlp" and p["learn_scales"] and len(p["sizes"]) < 2:
+        raise ParameterError(f"parameter 'learn_scales' = True needs two or more layers (sizes={p['sizes']}): the top "
+                             f"layer's scale is 1")
+
+register_experiment("hierarchy", check=check_hierarchy_params,
+    method=Param(str, ["mcpc", "lpc", "pc", "vae", "iwae"], choices=tuple(METHODS), many=True,
+                 help="the methods trained on the hierarchy (MCPC first: the model is its)"),
+    hierarchy=Param(str, "mcpc", choices=HIERARCHIES, help="mcpc: MCPC's MNIST model exactly (lpc_book.hierarchy.mcpc_model); "
+                    "mlp: hierarchical_mlp with the parameters' likelihood, activation, prior mean and scales"),
+    sizes=Param(int, [20, 128, 128], positive=True, many=True, help="the latent layers' widths, top first [MCPC: 20, 128, 128]"),
+    activation=Param(str, "relu", choices=tuple(ACTIVATIONS), help="the links' activation a(.) in W a(z) + b [MCPC: relu]"),
+    prior_mean=Param(str, "learned", choices=PRIOR_MEANS, help="the top layer's mean (mlp) [MCPC: learned]"),
+    layer_scale=Param(float, 1.0, positive=True, help="s_l of every layer below the top (mlp; the initial value when "
+                      "learned) [MCPC: 1, fixed]"),
+    learn_scales=Param(bool, False, help="learn log s_l (mlp), at sigma_lr"),
+    encoder_hidden=Param(int, 256, positive=True, help="width of every layer's features in the bottom-up encoder"),
+    likelihood=Param(str, "bernoulli", choices=tuple(LIKELIHOODS), help="[MCPC: bernoulli]"),
+    binarize=Param(bool, True, help="threshold the images at half intensity [MCPC: x > 0.5]"),
+    lr=Param(float, 0.01, positive=True, help="Adam learning rate of the weights [MCPC code: 0.01]"))
 
 # %% ../nbs/08_params.ipynb #65c8ff95
 PASSED_THROUGH = ("run_dir", "resume", "profile") # names set by `lpc-book run`/`resume`, not by the schema

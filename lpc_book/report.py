@@ -16,6 +16,7 @@ from .results import (runs_frame, latest_ok, results_frame, seed_runs, seed_tabl
                               paired_fid, paired_log_px, used_runs, fmt_number, _parts)
 from .results import claims_table, flow_prior_table, curve_flatness  # the claims' verdicts (lpc_book.claims)
 from .claims import FLOW_TASKS
+from .hierarchy_report import layer_frame, layer_table, layer_figure
 
 # %% auto #0
 __all__ = ['COLUMN_LABELS', 'THEME', 'AXIS_LABELS', 'EXPERIMENT_TITLES', 'EXPERIMENT_SUMMARIES', 'HEADLINE_COLUMNS',
@@ -278,6 +279,7 @@ EXPERIMENT_TITLES = {
     "precondition": "Preconditioning against the step size",
     "frontier": "The cost-quality frontier: time to the VAE's quality",
     "flow_prior": "Latent flow prior with short-run Langevin inference (Xie et al.)",
+    "hierarchy": "A deep latent hierarchy: MCPC's MNIST model, trained by every method",
 }
 EXPERIMENT_SUMMARIES = {
     "lpc_vs_baselines": "Every method on the same decoder, data and number of SGD iterations, measured the same way: "
@@ -292,6 +294,9 @@ EXPERIMENT_SUMMARIES = {
                 "seconds: what an iteration costs and how soon each reaches the VAE's quality.",
     "flow_prior": "A normalising-flow prior learned with short-run Langevin inference against the fixed N(0, I) prior, "
                   "on generation, reconstruction, inpainting, anomaly detection and recovery.",
+    "hierarchy": "MCPC's three-layer MNIST model (20, 128 and 128 Gaussian units, Bernoulli pixels on binarised digits) "
+                 "trained by MCPC with its authors' settings and by LPC, PC, the VAE and IWAE with a bottom-up encoder: "
+                 "the main table's measures, and how far each layer's chain moved.",
 }
 HEADLINE_COLUMNS = { # the columns of an experiment's table over seeds (all of them under 'All columns')
     "lpc_vs_baselines": ["fid", "kid_mean", "precision", "recall", "log_px", "bdmc_gap", "recon_rmse", "chain_distance",
@@ -304,6 +309,8 @@ HEADLINE_COLUMNS = { # the columns of an experiment's table over seeds (all of t
     "frontier": ["kind", "sampler", "K", "warm_start", "fid", "sec_per_it", "time_ratio", "reached", "flags"],
     "flow_prior": ["fid", "recon_mse", "inpaint_centre_mse", "inpaint_random_mse", "anomaly_auroc", "anomaly_auprc",
                    "recovery_noise_mse", "recovery_occlusion_mse", "chain_distance", "flags"],
+    "hierarchy": ["fid", "kid_mean", "log_px", "bdmc_gap", "recon_rmse", "chain_distance", "chain_energy_drop", "flags",
+                  "sgd_iterations", "cpu_seconds"],
 }
 PROFILE_ORDER = ("cpu", "paper") # the studies' profiles, shown first; `smoke` runs are CI checks, shown last
 
@@ -601,6 +608,13 @@ def experiment_page(book:_Book, exp:str)->Page:
         if exp == "precondition":
             pg.figure(step_size_figure(by_seed), f"{slug}-step-sizes", f"FID against the fixed step size per sampler: the "
                       f"mean over {n}, the band from the lowest to the highest seed; a cross marks a flagged seed.")
+        if exp == "hierarchy" and not (lf := layer_frame(by_seed)).empty:  # (lpc_book.hierarchy_report)
+            pg.md(f"**The chains per layer** ({_plural(lf['seed'].nunique(), 'seed')}; mean [95% t-interval]): how far each "
+                  "layer's state moved in posterior standard deviations, and the drop of its term of the energy (`z1` the "
+                  "top layer, `x` the pixels').")
+            pg.table(layer_table(lf), f"{exp}-layers-{slug}")
+            pg.figure(layer_figure(lf), f"{slug}-layers", "Per layer: the distance each layer's chain moved and the drop of "
+                      "its energy term, mean over seeds with the 95% t-interval; the line at 0.1 is the static flag's.")
         if exp == "flow_prior":
             pg.figure(flow_tasks_figure(by_seed), f"{slug}-tasks", "The flow prior's relative improvement over N(0, I) on "
                       "each task (> 0: the flow prior is better): a dot per seed, the mean with its 95% t-interval.")

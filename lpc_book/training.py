@@ -273,6 +273,11 @@ def _scale_param(model)->nn.Parameter|None:
     p = getattr(getattr(model, "likelihood", None), "log_sigma", None)
     return p if isinstance(p, nn.Parameter) and p.requires_grad else None
 
+def _layer_scales(model)->nn.Parameter|None:
+    "A hierarchy's learned layer log scales (`lpc_book.hierarchy.HierarchicalPrior(learn_scales=True)`), if it has them."
+    p = getattr(getattr(model, "prior", None), "log_scales", None)
+    return p if isinstance(p, nn.Parameter) and p.requires_grad else None
+
 class Minibatches:
     "The data and its order: a seeded permutation of the examples, reshuffled each epoch (its state is checkpointed)."
     def __init__(self, data, # `ImageData` or a float tensor (N, ...)
@@ -306,10 +311,10 @@ class Minibatches:
 # %% ../nbs/05_training.ipynb #168c5b0a
 def optimisers(model:nn.Module, encoder:nn.Module|None, lr:float, enc_lr:float, sigma_lr:float|None,
                betas:tuple, enc_betas:tuple)->tuple:
-    "Adam on theta (the likelihood's learned log sigma in a group of its own, at `sigma_lr`) and Adam on phi."
-    scale = _scale_param(model)
-    groups = [{"params": [p for p in model.parameters() if p is not scale], "lr": lr, "initial_lr": lr}]
-    if scale is not None: groups.append({"params": [scale], "lr": sigma_lr or lr, "initial_lr": sigma_lr or lr})
+    "Adam on theta (the learned log scales, the likelihood's sigma and a hierarchy's layers', in a group of their own at `sigma_lr`) and Adam on phi."
+    scales = [s for s in (_scale_param(model), _layer_scales(model)) if s is not None]
+    groups = [{"params": [p for p in model.parameters() if not any(p is s for s in scales)], "lr": lr, "initial_lr": lr}]
+    if scales: groups.append({"params": scales, "lr": sigma_lr or lr, "initial_lr": sigma_lr or lr})
     opt = torch.optim.Adam(groups, lr=lr, betas=betas)
     enc = (torch.optim.Adam([{"params": list(encoder.parameters()), "initial_lr": enc_lr}], lr=enc_lr, betas=enc_betas)
            if encoder is not None else None)
@@ -324,7 +329,7 @@ class Learner:
                  batch_size:int=64, # examples per minibatch (the global minibatch under data parallelism)
                  lr:float=1e-3, # Adam learning rate of theta
                  enc_lr:float=1e-3, # Adam learning rate of phi
-                 sigma_lr:float|None=0.03, # Adam learning rate of the likelihood's learned log sigma (None: lr)
+                 sigma_lr:float|None=0.03, # Adam learning rate of the learned log scales: the likelihood's sigma, a hierarchy's layers' (None: lr)
                  betas:tuple=(0.9, 0.999), # Adam betas of theta (ABP / flow papers: (0.5, 0.999))
                  enc_betas:tuple|None=None, # Adam betas of phi (None: same as `betas`)
                  seed:int=0, # seeds the global RNGs, the data order and the noise generator
@@ -404,6 +409,8 @@ class Learner:
             raise
         scale = _scale_param(self.model)
         if scale is not None: logs["sigma"] = scale.detach().exp()
+        if _layer_scales(self.model) is not None:  # a hierarchy's learned layer scales, s_2 ... s_L
+            logs.update({f"layer_scale_{l}": s for l, s in enumerate(self.model.prior.scales.detach(), 2)})
         return logs
 
     def _record(self, logs:dict):

@@ -10,7 +10,7 @@ from conftest import LPC, cli
 def runs_of(out, exp):
     return sorted(p for p in (Path(out) / exp).iterdir() if p.is_dir()) if (Path(out) / exp).exists() else []
 
-@pytest.mark.parametrize("exp", ["lpc_vs_baselines", "warm_start", "precondition", "convergence", "frontier"])
+@pytest.mark.parametrize("exp", ["lpc_vs_baselines", "warm_start", "precondition", "convergence", "frontier", "hierarchy"])
 def test_smoke_run_folder(smoke_runs, exp):
     (run,) = runs_of(smoke_runs, exp)
     cfg = json.loads((run / "config.json").read_text())
@@ -55,6 +55,20 @@ def test_smoke_run_folder(smoke_runs, exp):
         assert all(r["moves"] in (True, False) and r["chain_proposal_distance"] > 0 and 0 <= r["chain_refreshed"] <= 1
                    for r in persistent), persistent
         assert any("chains do inference" in k for k in met["claims"]), met["claims"]
+    if exp == "hierarchy":  # MCPC's model, binarised digits, every method with the main table's evaluation and per-layer chains
+        p = cfg["params"]
+        assert (p["hierarchy"], p["sizes"], p["likelihood"], p["binarize"]) == ("mcpc", [20, 128, 128], "bernoulli", True)
+        rows = {r["method"]: r for r in met["results"]}
+        assert set(rows) == {"mcpc", "lpc", "pc", "vae", "iwae"} and all(r["status"] == "ok" for r in rows.values()), rows
+        for m, r in rows.items():
+            assert r["fid_se"] > 0 and r["log_px_estimator"] == "ais" and r["log_px_se"] > 0 and "bdmc_gap" in r, r
+            assert r["layer_scales"] == [1.0, 1.0] and r["cpu_seconds"] > 0, r  # MCPC's fixed unit scales
+            if m in ("vae", "iwae"): continue
+            assert "flags" in r and {f"chain_layer_distance_{l}" for l in (1, 2, 3)} <= set(r), r
+            assert {f"chain_layer_energy_drop_{l}" for l in (1, 2, 3, "x")} <= set(r), r
+        mc = p["method_params"]["mcpc"]  # its PC phase and both Langevin phases, per iteration
+        assert rows["mcpc"]["decoder_grad_evals"] == p["iterations"] * (mc["pc_steps"] + mc["mix_steps"] + mc["sample_steps"] + 1)
+        assert (run / "layers.png").exists() and set(met["summary"]) >= {"mcpc", "lpc"}
 
 def test_list_shows_runs(smoke_runs, env):
     r = cli(["list", "--out-dir", str(smoke_runs)], env)
