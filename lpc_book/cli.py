@@ -12,6 +12,7 @@ from .params import ParameterError
 from .runs import (run_experiment, profile_params, parse_value, list_runs, project_root, preflight, resume_plan,
                            apply_resume_plan, lock_state, Run, RunLock, RunLockedError, check_kernel)
 from .site import build_site
+from .results import study_cost
 
 # %% auto #0
 __all__ = ['COMMANDS', 'command', 'make_parser', 'main']
@@ -225,7 +226,6 @@ def _add_cost_args(p):
 
 @command("cost", "CPU minutes per experiment and seed of a profile's study, from its run folders", _add_cost_args)
 def _cost(args):
-    from lpc_book.results import study_cost  # (pandas and the report's modules: only for this command)
     if not Path(args.out_dir).is_dir(): print(f"lpc-book cost: {args.out_dir!r} is not a folder", file=sys.stderr); return 2
     c = study_cost(list_runs(args.out_dir), args.profile)
     if c.empty: print(f"no runs of profile {args.profile!r} in {args.out_dir}"); return 0
