@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 import torch
+from .checks import check_int
 import torch.nn.functional as F
 from torch import nn, Tensor
 from .models import LatentModel, GaussianLikelihood, StandardNormal
@@ -22,9 +23,7 @@ def _check_batch(z, dim:int, name:str="z"):
     if z.ndim != 2 or z.shape[1] != dim:
         raise ValueError(f"{name} must have shape (batch, {dim}), got {tuple(z.shape)}")
 
-def _check_int(name, v, lo=1):
-    if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-        raise ValueError(f"{name}={v!r} must be an integer >= {lo}")
+
 
 # %% ../nbs/07_flows.ipynb #389ccf21
 class ActNorm(nn.Module):
@@ -34,7 +33,7 @@ class ActNorm(nn.Module):
                  eps:float=1e-6, # added to the batch standard deviation at initialisation
                 ):
         super().__init__()
-        _check_int("dim", dim)
+        check_int("dim", dim, 1)
         self.dim, self.eps = dim, eps
         self.loc = nn.Parameter(torch.zeros(dim))
         self.log_scale = nn.Parameter(torch.zeros(dim))
@@ -74,7 +73,7 @@ class InvertibleLinear(nn.Module):
                  dim:int, # latent dimension
                 ):
         super().__init__()
-        _check_int("dim", dim)
+        check_int("dim", dim, 1)
         w = torch.linalg.qr(torch.randn(dim, dim))[0]  # random orthogonal (uses the global RNG, like nn.Linear)
         P, L, U = torch.linalg.lu(w)
         s = torch.diagonal(U)
@@ -116,7 +115,7 @@ class AffineCoupling(nn.Module):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2 or dim % 2:
             raise ValueError(f"dim={dim!r}: affine coupling splits the latent in halves, so dim must be an even integer >= 2")
-        _check_int("hidden", hidden)
+        check_int("hidden", hidden, 1)
         h = dim // 2
         self.dim, self.flip = dim, flip
         self.net = nn.Sequential(nn.Linear(h, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
@@ -157,7 +156,7 @@ class FlowPrior(nn.Module):
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2 or dim % 2:
             raise ValueError(f"FlowPrior needs an even latent dimension >= 2 (its affine couplings split z in halves); "
                              f"got dim={dim!r}")
-        _check_int("depth", depth); _check_int("hidden", hidden)
+        check_int("depth", depth, 1); check_int("hidden", hidden, 1)
         self.dim, self.depth, self.hidden = dim, depth, hidden
         self.layers = nn.ModuleList()
         for k in range(depth):
@@ -189,7 +188,7 @@ class FlowPrior(nn.Module):
                n:int, # number of samples
                rng:torch.Generator|None=None, # RNG for the base noise (on the flow's device)
               )->Tensor: # (n, dim), no gradient (use `inverse` for reparameterised samples)
-        _check_int("n", n)
+        check_int("n", n, 1)
         p = self.layers[0].loc
         return self.inverse(torch.randn(n, self.dim, generator=rng, device=p.device, dtype=p.dtype))
 
@@ -210,7 +209,7 @@ def fit_flow(flow:FlowPrior, # the flow to fit (modified in place)
              seed:int=0, # seed of the minibatch choice
             )->list[float]: # the minibatch negative log-likelihood of every step
     "Fit a flow to data by maximum likelihood with Adam (a small helper for toys and tests)."
-    _check_batch(x, flow.dim, "x"); _check_int("iterations", iterations, 0); _check_int("batch_size", batch_size)
+    _check_batch(x, flow.dim, "x"); check_int("iterations", iterations, 0); check_int("batch_size", batch_size, 1)
     g = torch.Generator(device=x.device).manual_seed(seed)
     opt = torch.optim.Adam(flow.parameters(), lr=lr)
     losses = []
@@ -237,7 +236,7 @@ def xie_generator(latent_dim:int, # d, the size of z
                   stack:str|None=None, # a key of `XIE_STACKS` (default: the one for H; 32x32 also has "cifar10")
                  )->nn.Sequential: # maps z (B, d) -> images (B, C, H, W) in [-1, 1]
     "The DCGAN-like generator of Xie et al. (2023): transposed convolutions, LeakyReLU 0.2, no batch norm, tanh."
-    _check_int("latent_dim", latent_dim); _check_int("ngf", ngf)
+    check_int("latent_dim", latent_dim, 1); check_int("ngf", ngf, 1)
     try: C, H, W = (int(s) for s in shape)
     except (TypeError, ValueError): raise ValueError(f"shape={shape!r} must be (C, H, W)") from None
     if C not in (1, 3) or H != W or H not in _DEFAULT_STACK:

@@ -8,6 +8,7 @@ import math, numbers, time
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 import torch
+from .checks import check_int, check_positive, check_choice
 from torch import Tensor
 from .parallel import Noise, as_noise
 from .models import LOG_2PI
@@ -19,11 +20,6 @@ __all__ = ['PROTOCOL', 'Estimate', 'log_mean_exp', 'gaussian_log_weights', 'impo
            'ais_step_sizes', 'ais', 'reverse_ais', 'simulate', 'BDMC', 'bdmc', 'log_likelihood', 'reconstruction_mse']
 
 # %% ../nbs/06_likelihood.ipynb #ea350a38
-def _check_int(name, v, lo:int=1):
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < lo:
-        raise ValueError(f"{name}={v!r} must be an integer >= {lo}")
-    return int(v)
-
 def _check_x(x):
     if not isinstance(x, Tensor): raise TypeError(f"x must be a torch.Tensor of data (B, ...), got {type(x).__name__}")
     if x.dim() < 1 or len(x) < 1: raise ValueError(f"x must hold at least one example (B, ...), got shape {tuple(x.shape)}")
@@ -99,7 +95,7 @@ def gaussian_log_weights(model, # has `energy(x, z) -> (B,)`
                          chunk:int=256, # samples per energy call (bounds memory at chunk * B rows)
                         )->Tensor: # log-weights (S, B)
     "Log importance weights -E(x, z) - log q(z|x) for a Gaussian proposal, in chunks of samples."
-    _check_x(x); _check_proposal(mu, scale); n_samples = _check_int("n_samples", n_samples); chunk = _check_int("chunk", chunk)
+    _check_x(x); _check_proposal(mu, scale); n_samples = check_int("n_samples", n_samples, 1); chunk = check_int("chunk", chunk, 1)
     rng = as_noise(rng, mu.device)
     B, d = mu.shape
     full = scale.dim() == 3
@@ -129,7 +125,7 @@ def importance_sampling(model, # has `energy(x, z) -> (B,)`
                         name:str="is", # label of the estimate
                        )->Estimate: # log p(x) per example, delta-method s.e., ESS in `info`
     "Importance-sampled log p(x) with a Gaussian proposal."
-    if _check_int("n_samples", n_samples) < 2: raise ValueError(f"n_samples={n_samples} must be at least 2")
+    if check_int("n_samples", n_samples, 1) < 2: raise ValueError(f"n_samples={n_samples} must be at least 2")
     lw = gaussian_log_weights(model, x, mu, scale, n_samples, rng)
     return _is_estimate(name, lw, dict(n_samples=n_samples, grad_evals=0, energy_evals=n_samples * len(x)))
 
@@ -154,8 +150,7 @@ def is_encoder(model, # has `energy(x, z) -> (B,)`
                rng:Noise|torch.Generator|None=None, # noise source
               )->Estimate: # log p(x) per example, with its ESS
     "Importance-sampled log p(x) with the encoder as proposal."
-    if isinstance(inflate, bool) or not isinstance(inflate, numbers.Real) or not inflate > 0:
-        raise ValueError(f"inflate={inflate!r} must be a number > 0")
+    check_positive("inflate", inflate)
     with torch.no_grad(): mu, log_sigma = encoder(x)
     e = importance_sampling(model, x, mu, log_sigma.exp() * inflate, n_samples, rng, "is_encoder")
     e.info["inflate"] = inflate
@@ -190,9 +185,9 @@ def langevin_proposal(model, # a `LatentModel`: `energy(x, z)` and `prior`
                       stats:dict|None=None, # receives the chain's `summary()` and `grad_evals` (per example-chain row)
                      )->tuple[Tensor, Tensor]: # (mu (B, d), scale (B, d) or lower-triangular (B, d, d))
     "Gaussian fitted to Langevin chains per example: an importance-sampling proposal."
-    _check_x(x); _check_model(model); n_chains = _check_int("n_chains", n_chains); n_steps = _check_int("n_steps", n_steps)
+    _check_x(x); _check_model(model); n_chains = check_int("n_chains", n_chains, 1); n_steps = check_int("n_steps", n_steps, 1)
     if covariance not in ("full", "diag"): raise ValueError(f"covariance={covariance!r} is not one of ('full', 'diag')")
-    burn_in = n_steps // 2 if burn_in is None else _check_int("burn_in", burn_in, 0)
+    burn_in = n_steps // 2 if burn_in is None else check_int("burn_in", burn_in, 0)
     if n_steps - burn_in < 2: raise ValueError(f"n_steps={n_steps} with burn_in={burn_in} leaves fewer than 2 states")
     rng = as_noise(rng, x.device)
     B = len(x)
@@ -228,7 +223,7 @@ def ais_schedule(n_temps:int, # number of annealing steps K
                  kind:str="geometric", # "geometric" (from 1e-4), "sigmoid" (Grosse et al. 2015, delta 4) or "linear"
                 )->Tensor: # betas (K+1,) from 0 to 1, float64
     "Inverse temperatures of an AIS path."
-    n_temps = _check_int("n_temps", n_temps)
+    n_temps = check_int("n_temps", n_temps, 1)
     t = torch.linspace(0, 1, n_temps + 1, dtype=torch.float64)
     if kind == "linear": return t
     if kind == "sigmoid":
@@ -328,9 +323,9 @@ def _anneal(evaluate:Callable, # z -> AnnealedState
                 accept_curve=torch.stack(curve) if curve else s.z.new_zeros(0))
 
 def _check_ais(n_chains, n_temps, step_size, transition, n_steps_per_temp, n_pilot, init_step, B):
-    _check_int("n_chains", n_chains, 2); _check_int("n_temps", n_temps); _check_int("n_steps_per_temp", n_steps_per_temp)
-    _check_int("n_pilot", n_pilot)
-    if transition not in ("mala", "ula"): raise ValueError(f"transition={transition!r} is not one of ('mala', 'ula')")
+    check_int("n_chains", n_chains, 2); check_int("n_temps", n_temps, 1); check_int("n_steps_per_temp", n_steps_per_temp, 1)
+    check_int("n_pilot", n_pilot, 1)
+    check_choice("transition", transition, ("mala", "ula"))
     if isinstance(step_size, Tensor):
         if tuple(step_size.shape) != (n_temps + 1, B) or not bool((step_size > 0).all()):
             raise ValueError(f"a step_size tensor must be a ({n_temps + 1}, {B}) schedule of positive step sizes "
@@ -338,8 +333,7 @@ def _check_ais(n_chains, n_temps, step_size, transition, n_steps_per_temp, n_pil
     elif step_size != "auto" and (isinstance(step_size, bool) or not isinstance(step_size, numbers.Real)
                                   or not math.isfinite(step_size) or step_size <= 0):
         raise ValueError(f"step_size={step_size!r} must be a positive number, 'auto', or a (K+1, B) tensor")
-    if isinstance(init_step, bool) or not isinstance(init_step, numbers.Real) or not init_step > 0:
-        raise ValueError(f"init_step={init_step!r} must be a number > 0")
+    check_positive("init_step", init_step)
 
 def ais_step_sizes(model, # a `LatentModel`
                    x:Tensor, # data (B, ...)
@@ -353,7 +347,7 @@ def ais_step_sizes(model, # a `LatentModel`
                   )->tuple[Tensor, dict]: # (step sizes (K+1, B), the pilot's diagnostics)
     "Per-example, per-temperature step sizes from a pilot AIS run that adapts them towards `TARGET_ACCEPT`."
     _check_x(x); _check_model(model); rng = as_noise(rng, x.device)
-    B, n_pilot = len(x), _check_int("n_pilot", n_pilot)
+    B, n_pilot = len(x), check_int("n_pilot", n_pilot, 1)
     ev = annealed_evaluation(model, _rows(x, n_pilot))
     s = ev(_prior_draw(model, n_pilot, B, rng, x.dtype))
     r = _anneal(ev, s, betas.tolist(), None, n_pilot, rng, transition, n_steps_per_temp,
@@ -436,7 +430,7 @@ def simulate(model, # a `LatentModel`: `prior`, `_decode_raw` and a `likelihood`
              rng:Noise|torch.Generator|None=None, # noise source
             )->tuple[Tensor, Tensor]: # (x (n, ...), z (n, d)): z ~ p(z), x ~ p(x|z)
     "Simulate (x, z) from the model: z is an exact posterior sample for its x."
-    _check_model(model); n = _check_int("n", n)
+    _check_model(model); n = check_int("n", n, 1)
     like = getattr(model, "likelihood", None)
     if not callable(getattr(like, "sample", None)) or not callable(getattr(model, "_decode_raw", None)):
         raise TypeError(f"{type(model).__name__} cannot simulate data: it needs `_decode_raw(z)` and a `likelihood` with `sample`")
@@ -532,10 +526,10 @@ def log_likelihood(model, # a `LatentModel`
                    **kw, # other `ais` settings (default: `PROTOCOL`)
                   )->Estimate: # log p(x) per example
     "The book's log-likelihood protocol: AIS with the `PROTOCOL` settings, in batches of examples."
-    _check_x(x); batch_size = _check_int("batch_size", batch_size)
+    _check_x(x); batch_size = check_int("batch_size", batch_size, 1)
     bad = set(kw) - set(PROTOCOL)
     if bad: raise TypeError(f"unknown AIS settings {sorted(bad)}; accepted: {sorted(PROTOCOL)}")
-    if check_temps is not None and not 1 <= _check_int("check_temps", check_temps) < n_temps:
+    if check_temps is not None and not 1 <= check_int("check_temps", check_temps, 1) < n_temps:
         raise ValueError(f"check_temps={check_temps} must be shorter than n_temps={n_temps}")
     kw = {**{k: v for k, v in PROTOCOL.items() if k not in ("n_chains", "n_temps")}, **kw}
     rng = as_noise(rng, x.device)
@@ -561,7 +555,7 @@ def reconstruction_mse(model, # a `LatentModel`: `energy(x, z)`, `decode(z)` and
                        rng:Noise|torch.Generator|None=None, # noise source of the prior draw
                       )->Estimate: # per-example MSE; `info["z"]` the final latents
     "Reconstruction MSE in pixel space from a start (encoder mean, z0, else a prior draw) and K noise-free inference steps."
-    _check_x(x); _check_model(model); n_steps = _check_int("n_steps", n_steps, 0)
+    _check_x(x); _check_model(model); n_steps = check_int("n_steps", n_steps, 0)
     if encoder is not None and z0 is not None: raise ValueError("give an encoder or z0, not both")
     if encoder is not None:
         with torch.no_grad(): z, start = encoder(x)[0], "encoder"

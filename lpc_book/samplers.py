@@ -4,12 +4,13 @@
 
 # %% ../nbs/02_samplers.ipynb #c053da0d
 from __future__ import annotations
-import math, numbers
+import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
 import torch
 from torch import Tensor
 from .parallel import Noise, as_noise
+from .checks import check_int, check_number, check_positive, check_choice
 
 # %% auto #0
 __all__ = ['Evaluate', 'SAMPLERS', 'DIAGNOSE_BUFFER', 'TARGET_ACCEPT', 'ChainState', 'log_accept_ratio', 'Move', 'state_at',
@@ -135,10 +136,6 @@ class LangevinDivergenceError(FloatingPointError):
 # %% ../nbs/02_samplers.ipynb #c3ef03b3
 SAMPLERS = ("ula", "preconditioned", "mala")
 
-def _is_int(n): return isinstance(n, numbers.Integral) and not isinstance(n, bool)
-
-def _is_pos(x): return not isinstance(x, bool) and isinstance(x, numbers.Real) and math.isfinite(x) and x > 0
-
 def _check_args(energy, z0, n_steps, step_size, sampler, beta, eps, noise, params, burn_in, check_every,
                 frozen_metric):
     "Validate `langevin`'s arguments; returns `params` as a de-duplicated list (or None)."
@@ -146,16 +143,9 @@ def _check_args(energy, z0, n_steps, step_size, sampler, beta, eps, noise, param
     if not isinstance(z0, Tensor): raise TypeError(f"z0 must be a torch.Tensor of shape (batch, dim), got {type(z0).__name__}")
     if z0.ndim != 2: raise ValueError(f"z0 must be 2-D (batch, dim), got shape {tuple(z0.shape)}")
     if not z0.is_floating_point(): raise ValueError(f"z0 must have a floating dtype, got {z0.dtype}")
-    if sampler not in SAMPLERS: raise ValueError(f"sampler={sampler!r} is not one of {SAMPLERS}")
-    if not _is_int(n_steps) or n_steps < 0: raise ValueError(f"n_steps={n_steps!r} must be an integer >= 0")
-    if not _is_pos(step_size): raise ValueError(f"step_size={step_size!r} must be a finite number > 0")
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 < beta < 1:
-        raise ValueError(f"beta={beta!r} must be in the open interval (0, 1)")
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not math.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps={eps!r} must be a finite number >= 0")
-    if not _is_int(check_every) or check_every < 1: raise ValueError(f"check_every={check_every!r} must be an integer >= 1")
-    if not _is_int(burn_in) or not 0 <= burn_in <= n_steps:
-        raise ValueError(f"burn_in={burn_in!r} must be an integer in [0, n_steps={n_steps}] (leading states not accumulated)")
+    check_choice("sampler", sampler, SAMPLERS); check_int("n_steps", n_steps, 0); check_positive("step_size", step_size)
+    check_number("beta", beta, 0, 1, open_lo=True, open_hi=True); check_number("eps", eps, 0); check_int("check_every", check_every, 1)
+    check_int("burn_in", burn_in, 0, n_steps)  # leading states not accumulated: at most n_steps
     if sampler == "mala" and not noise: raise ValueError("noise=False is gradient descent: use sampler='ula' (or 'preconditioned'), not 'mala'")
     if frozen_metric is not None:
         if sampler != "preconditioned":
@@ -340,8 +330,7 @@ class DualAveraging:
                  target:float, # target mean acceptance probability delta
                  gamma:float=0.05, t0:float=10.0, kappa:float=0.75, # Stan's constants
                 ):
-        if not _is_pos(step_size): raise ValueError(f"step_size={step_size!r} must be a finite number > 0")
-        if not 0 < target < 1: raise ValueError(f"target={target!r} must be in (0, 1)")
+        check_positive("step_size", step_size); check_number("target", target, 0, 1, open_lo=True, open_hi=True)
         self.target, self.gamma, self.t0, self.kappa = float(target), gamma, t0, kappa
         self.mu, self.log_eta, self.log_eta_bar, self.h_bar, self.t = math.log(10 * step_size), math.log(step_size), 0.0, 0.0, 0
 

@@ -14,7 +14,8 @@ from conftest import ROOT
 from lpc_book.distributed import fit_distributed
 from lpc_book.experiment import data_fingerprint
 from lpc_book.methods import make_method, LPC, VAE, IWAE
-from lpc_book.models import PPCA, GaussianEncoder
+from lpc_book.ppca import PPCA
+from lpc_book.models import GaussianEncoder
 from lpc_book.training import Learner
 from lpc_book.samplers import LangevinDivergenceError
 
