@@ -60,36 +60,36 @@ def load_data(params:dict)->ImageData:
 CONV = {"kind": "conv"} # the book's model family
 MODEL_KINDS = ("conv", "xie", "mcpc", "hierarchy")
 
-def _hierarchy(params, data, model, seed):
+def _hierarchy(params, data, family, seed):
     "A hierarchy family (`mcpc` or `hierarchy`, see above) and its bottom-up encoder."
-    sizes, act = list(model.get("sizes", (20, 128, 128))), model.get("activation", "relu")
+    sizes, act = list(family.get("sizes", (20, 128, 128))), family.get("activation", "relu")
     lik = params.get("likelihood", "discretised_gaussian")
-    if model["kind"] == "mcpc":
+    if family["kind"] == "mcpc":
         if lik != "bernoulli": raise ValueError(f"model kind 'mcpc' (MCPC's model) has Bernoulli pixels; got likelihood={lik!r}")
         m = mcpc_model(data.shape, sizes, act, rng=torch.Generator().manual_seed(seed))
     else:
         torch.manual_seed(seed)
         kw = {} if lik == "bernoulli" else dict(sigma=params.get("sigma", 0.3), learn_sigma=params.get("learn_sigma", True))
-        m = hierarchical_mlp(data.shape, sizes, lik, act, prior_mean=model.get("prior_mean", "zero"),
-                             scales=model.get("scales", 1.0), learn_scales=model.get("learn_scales", False), **kw)
+        m = hierarchical_mlp(data.shape, sizes, lik, act, prior_mean=family.get("prior_mean", "zero"),
+                             scales=family.get("scales", 1.0), learn_scales=family.get("learn_scales", False), **kw)
     torch.manual_seed(seed)
-    enc = make_hierarchical_encoder(data.shape, sizes, hidden=model.get("encoder_hidden", 256), kind=model.get("encoder", "mlp"),
+    enc = make_hierarchical_encoder(data.shape, sizes, hidden=family.get("encoder_hidden", 256), kind=family.get("encoder", "mlp"),
                                     width=params.get("width", 32))
     return m, enc
 
 def build_model(params:dict, # experiment parameters (latent_dim, width, likelihood, sigma, learn_sigma, ...)
                 data:ImageData, # gives the image shape
-                model:dict=CONV, # the model family (see above)
+                family:dict=CONV, # the model family (see above)
                 seed:int|None=None, # initialisation seed (default params['seed'])
                )->tuple[LatentModel, torch.nn.Module|None]: # (model, encoder or None)
     "A latent model (and its encoder) for `data`'s images, initialised from `seed`."
     seed = params.get("seed", 0) if seed is None else seed
-    if model["kind"] == "xie":
-        return flow_model(data.shape, params["latent_dim"], params["width"], model.get("prior", "flow"),
+    if family["kind"] == "xie":
+        return flow_model(data.shape, params["latent_dim"], params["width"], family.get("prior", "flow"),
                           params.get("sigma", 0.3), params.get("learn_sigma", False), params.get("flow_steps", 5),
                           params.get("flow_hidden", 64), seed=seed), None
-    if model["kind"] in ("mcpc", "hierarchy"): return _hierarchy(params, data, model, seed)
-    if model["kind"] != "conv": raise ValueError(f"model kind {model['kind']!r} is not one of {MODEL_KINDS}")
+    if family["kind"] in ("mcpc", "hierarchy"): return _hierarchy(params, data, family, seed)
+    if family["kind"] != "conv": raise ValueError(f"model kind {family['kind']!r} is not one of {MODEL_KINDS}")
     torch.manual_seed(seed)
     lik = params.get("likelihood", "discretised_gaussian")
     dec = make_decoder(data.shape, params["latent_dim"], params["width"], out="logits" if lik == "bernoulli" else "tanh")
@@ -97,10 +97,10 @@ def build_model(params:dict, # experiment parameters (latent_dim, width, likelih
     m = LatentModel(dec, make_likelihood(lik, **kw), StandardNormal(params["latent_dim"]))
     return m, make_encoder(data.shape, params["latent_dim"], params["width"])
 
-def make_learner(params:dict, data:ImageData, method, model:dict=CONV, seed:int|None=None, progress:bool=True,
+def make_learner(params:dict, data:ImageData, method, family:dict=CONV, seed:int|None=None, progress:bool=True,
                  callbacks=(), device:str|None=None)->Learner:
     "A Learner for `method` with the experiment's model, encoder (if the method uses one) and optimiser settings."
-    m, enc = build_model(params, data, model, seed)
+    m, enc = build_model(params, data, family, seed)
     betas = (params.get("adam_beta1", 0.9), 0.999)
     cbs = [*callbacks]
     if params.get("lr_decay", 1.0) < 1: cbs.append(ExponentialLR(params["lr_decay"]))
@@ -118,7 +118,7 @@ def data_fingerprint(data:ImageData)->str:
 
 def experiment_learner(params:dict, # the experiment's parameters
                        method:dict, # the method's `config()`
-                       model:dict=CONV, # the model family
+                       family:dict=CONV, # the model family
                        fingerprint:str|None=None, # `data_fingerprint` of the caller's data, checked if given
                        device:str="cpu", # this worker's device
                        progress:bool=False, # show the progress bar
@@ -128,7 +128,7 @@ def experiment_learner(params:dict, # the experiment's parameters
     if fingerprint is not None and data_fingerprint(data) != fingerprint:
         raise ValueError(f"the worker loaded different training data ({data!r}) from the caller's: pass the data "
                          f"load_data(params) gives, or train with nproc=1")
-    return make_learner(params, data, make_method(**method), model, progress=progress, device=device)
+    return make_learner(params, data, make_method(**method), family, progress=progress, device=device)
 
 def train(params:dict, # experiment parameters
           data:ImageData, # training data
@@ -139,7 +139,7 @@ def train(params:dict, # experiment parameters
           iterations:int|None=None, # default params['iterations']
           callbacks=(), # extra Learner callbacks
           progress:bool=True, # a progress bar (off inside `lpc-book run`: $LPC_BOOK_PROGRESS=0)
-          model:dict=CONV, # the model family
+          family:dict=CONV, # the model family
           position:tuple=(1, 1), # (this configuration, of how many): for the progress file
           min_iterations:int=0, # with params['train_seconds']: train on past the budget until this many iterations
          )->Learner:
@@ -148,18 +148,18 @@ def train(params:dict, # experiment parameters
     progress = progress and os.environ.get("LPC_BOOK_PROGRESS", "1") != "0"
     cbs = list(callbacks)
     if run is not None: cbs.append(ProgressFile(run.path / "progress.json", label, *position))
-    if params.get("nproc", 1) > 1: return _train_distributed(params, data, method, label, run, resume, iterations, cbs, progress, model)
+    if params.get("nproc", 1) > 1: return _train_distributed(params, data, method, label, run, resume, iterations, cbs, progress, family)
     ckpt = run.checkpoint_dir / f"{label}.pt" if run is not None else None
     if ckpt is not None: cbs.append(Checkpoint(ckpt, params.get("checkpoint_every", 50)))
     budget = params.get("train_seconds") or 0
     if budget: cbs.append(TimeBudget(budget, min_iterations))
-    learner = make_learner(params, data, method, model, progress=progress, callbacks=cbs)
+    learner = make_learner(params, data, method, family, progress=progress, callbacks=cbs)
     if resume and ckpt is not None and ckpt.exists(): learner.load_checkpoint(ckpt)
     done = budget and learner.seconds >= budget and learner.iteration >= min_iterations  # a resumed run that had finished
     if iterations > learner.iteration and not done: learner.fit(iterations - learner.iteration)
     return learner
 
-def _train_distributed(params, data, method, label, run, resume, iterations, cbs, progress, model):
+def _train_distributed(params, data, method, label, run, resume, iterations, cbs, progress, family):
     "`train` on `params['nproc']` processes: workers train and checkpoint; callbacks are replayed here on snapshots."
     replayed = [c for c in cbs if isinstance(c, EveryN)]
     other = [c for c in cbs if not isinstance(c, (EveryN, ProgressFile))]
@@ -167,12 +167,12 @@ def _train_distributed(params, data, method, label, run, resume, iterations, cbs
                                f"snapshots after training); got {other}")
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = (run.checkpoint_dir if run is not None else Path(tmp)) / f"{label}.pt"
-        learner = make_learner(params, data, method, model, progress=False, callbacks=replayed)
+        learner = make_learner(params, data, method, family, progress=False, callbacks=replayed)
         if resume and ckpt.exists():
             learner.load_checkpoint(ckpt)
             if learner.iteration >= iterations: return learner  # finished before: nothing to train, as in `train`
         snaps = fit_distributed("lpc_book.experiment:experiment_learner",
-                                dict(params=params, method=method.config(), model=model, fingerprint=data_fingerprint(data)),
+                                dict(params=params, method=method.config(), family=family, fingerprint=data_fingerprint(data)),
                                 params["nproc"], ckpt, iterations, resume=resume,
                                 checkpoint_every=params.get("checkpoint_every", 50),
                                 snapshot_every=sorted({c.n for c in replayed}), device=params.get("device", "auto"),
@@ -303,7 +303,7 @@ def _evaluate(learner, params, data, metrics):
 TYPED_FAILURES = (LangevinDivergenceError, NonFiniteLossError)
 HISTORY_ROWS = 4000 # a run folder keeps a training history thinned to this many rows (git holds small files only)
 
-def run_configs(configs:list, # (label, method, extra columns[, model family]) per configuration
+def run_configs(configs:list, # (label, method, its result columns[, model family]) per configuration
                 params:dict, data:ImageData, run:Run|None=None, resume:bool=False, progress:bool=True,
                 evaluate_fn:Callable|None=None, # (learner, label) -> dict (default: `evaluate`); may return "_samples", "_eval"
                 callbacks:Callable|None=None, # label -> extra Learner callbacks of that configuration (e.g. an `FIDCurve`)
@@ -313,12 +313,12 @@ def run_configs(configs:list, # (label, method, extra columns[, model family]) p
     "Train and evaluate each configuration; failures become rows with status 'failed' and the typed error."
     import matplotlib.pyplot as plt  # figures only
     rows, errors = [], []
-    for i, (label, method, extra, *fam) in enumerate(configs):
+    for i, (label, method, columns, *family) in enumerate(configs):
         print(f"--- {label}", flush=True)
-        row = {label_key: label, **extra, "status": "ok"}
+        row = {label_key: label, **columns, "status": "ok"}
         try:
             learner = train(params, train_data(label) if train_data else data, method, label, run, resume,
-                            progress=progress, model=fam[0] if fam else CONV, position=(i + 1, len(configs)),
+                            progress=progress, family=family[0] if family else CONV, position=(i + 1, len(configs)),
                             callbacks=callbacks(label) if callbacks else ())
             res = evaluate_fn(learner, label) if evaluate_fn else evaluate(learner, params, data)
             samples, ev = res.pop("_samples", None), res.pop("_eval", None)

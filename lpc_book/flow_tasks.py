@@ -283,46 +283,46 @@ def run_flow_tasks(model:LatentModel, # trained on all classes
     n = min(params.get("test_examples", 500), len(data.u8_test))
     x = data.batch(torch.arange(n), "test", dev)
     kw = dict(n_steps=K, step_size=eta, batch_size=params.get("infer_batch", 500), max_steps=params.get("test_steps_max"))
-    row, extra = {}, {}
+    row, shown = {}, {}
     model.eval()
     if "generation" in tasks:
         r = generation_task(model, params["eval_samples"], params["dataset"], params.get("fid_extractor", "domain"),
                             params.get("data_root"), data.scale, min(params["eval_samples"], len(data.u8_test)),
                             fid_seed(params), gen(1))
-        extra["generation"] = r.pop("_images"); extra["_eval"] = r.pop("_eval"); row.update(r)
+        shown["generation"] = r.pop("_images"); shown["_eval"] = r.pop("_eval"); row.update(r)
     drops = []  # each descent's mean energy drop
     def descended(name, value, se, half, r):  # a task's number, its se, the same at K/2, K: the row's columns
         row.update({name: value, f"{name}_se": se, f"{name}_half": half, f"{name}_steps": r["steps"]})
         drops.append(r["energy_drop"])
     if "reconstruction" in tasks:
         r = reconstruction_task(model, x, rng=gen(2), **kw)
-        extra["reconstruction"] = r.pop("_images")
+        shown["reconstruction"] = r.pop("_images")
         descended("recon_mse", r["recon_mse"], r["recon_mse_se"], r["recon_mse_half"], r)
     if "inpainting" in tasks:
         masks = {"centre": centre_mask(data.shape, params.get("centre_fraction", 0.5)).to(dev),
                  "random": random_mask(n, data.shape, params.get("mask_fraction", 0.5), gen(3)).to(dev)}
         for name, mk in masks.items():
             r = inpainting_task(model, x, mk, rng=gen(4), **kw)
-            extra[f"inpainting_{name}"] = r.pop("_images")
+            shown[f"inpainting_{name}"] = r.pop("_images")
             descended(f"inpaint_{name}_mse", r["mse_hidden"], r["mse_hidden_se"], r["mse_hidden_half"], r)
     if "recovery" in tasks:
         for k, kind in enumerate(CORRUPTIONS):
             xc = corrupt(x, kind, gen(5 + k), params.get("noise_std", 0.5), params.get("occlusion", 0.4), data.scale)
             r = recovery_task(model, x, xc, rng=gen(7), **kw)
-            extra[f"recovery_{kind}"] = r.pop("_images")
+            shown[f"recovery_{kind}"] = r.pop("_images")
             descended(f"recovery_{kind}_mse", r["mse"], r["mse_se"], r["mse_half"], r)
             row[f"{kind}_input_mse"] = r["mse_corrupted"]
     if "anomaly" in tasks and anomaly_model is not None:
         c = params.get("anomaly_class", 9)
         r = anomaly_task(anomaly_model, x, data.y_test[:n].to(dev) == c, rng=gen(8), **kw)
-        extra["anomaly"] = dict(scores=r.pop("_scores"), labels=r.pop("_labels"))
+        shown["anomaly"] = dict(scores=r.pop("_scores"), labels=r.pop("_labels"))
         descended("anomaly_auroc", r["auroc"], r["auroc_se"], r["auroc_half"], r)
         row.update(anomaly_auprc=r["auprc"], anomaly_rate=r["anomaly_rate"])
     if drops:
         row["descent_energy_drop"] = min(drops)  # the smallest mean drop over the descents: every one moved at least this
         row["descent_flags"] = unconverged(row)
     model.train()
-    return row, extra
+    return row, shown
 
 def unconverged(row:dict, # a `run_flow_tasks` row: NAME, NAME_se and NAME_half for each descended task
                )->list[str]:

@@ -14,9 +14,9 @@ from . import claims as C
 from .stats import t_interval, ratio_interval, plateau
 
 # %% auto #0
-__all__ = ['COST_COLUMNS', 'METHOD_KEYS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'profile_label', 'Assembled', 'assemble',
-           'latest_ok', 'results_frame', 'fmt_number', 'fmt_interval', 'methods_as_run', 'same_design', 'seed_runs',
-           'seed_table', 'curve_frame', 'paired_log_px', 'paired_values', 'paired_fid', 'claims_table',
+__all__ = ['COST_COLUMNS', 'METHOD_KEYS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'profile_label', 'CombinedRun',
+           'assemble', 'latest_ok', 'results_frame', 'fmt_number', 'fmt_interval', 'methods_as_run', 'same_design',
+           'seed_runs', 'seed_table', 'curve_frame', 'paired_log_px', 'paired_values', 'paired_fid', 'claims_table',
            'flow_prior_table', 'curve_flatness', 'study_cost', 'used_runs']
 
 # %% ../nbs/09_results.ipynb #c16d6497
@@ -52,7 +52,7 @@ def profile_label(run:Run)->str:
     t = p.get("threads") or 0
     return p.get("profile", "") + _method_cut(run) + (f", {t} threads" if t > 1 else "")
 
-class Assembled:
+class CombinedRun:
     """A full table assembled from cut runs (`-p method '[...]'`) of one experiment and design (profile and seed
     included): each configuration's rows come from the newest run that has them, so a long table can be split over
     processes, GPUs or Slurm jobs, and a new method's rows can join older rows of methods whose code did not change.
@@ -73,7 +73,7 @@ class Assembled:
 def _parts(run)->list: return getattr(run, "parts", [run])
 
 def _curves(r)->pd.DataFrame|None:
-    "The `curves.csv` of a run (of all its parts, for an `Assembled` table), or None."
+    "The `curves.csv` of a run (of all its parts, for an `CombinedRun` table), or None."
     dfs = [pd.read_csv(p.path / "curves.csv") for p in _parts(r) if (p.path / "curves.csv").exists()]
     return pd.concat(dfs, ignore_index=True) if dfs else None
 
@@ -88,7 +88,7 @@ def _design(r)->str:
     d = _defaults(r.experiment)
     return json.dumps({k: v for k, v in {**d, **r.params}.items() if k in d and k not in METHOD_KEYS}, sort_keys=True, default=str)
 
-def assemble(runs:list[Run])->list[Assembled]:
+def assemble(runs:list[Run])->list[CombinedRun]:
     """Full tables from ok cut runs of one experiment and design (`runs` oldest first): each configuration from the
     newest run that has it, until the experiment's default method list is covered."""
     groups = {}
@@ -100,7 +100,7 @@ def assemble(runs:list[Run])->list[Assembled]:
         for r in rs:
             labs = list(dict.fromkeys(l for x in r.metrics.get("results", []) if (l := _label(x)) is not None and l not in have))
             if labs: parts.append((r, labs)); have |= set(labs)
-            if full <= have: out.append(Assembled(parts[::-1])); break
+            if full <= have: out.append(CombinedRun(parts[::-1])); break
     return out
 
 def _candidates(runs:list[Run])->list:
@@ -109,7 +109,7 @@ def _candidates(runs:list[Run])->list:
     return sorted([r for r in runs if r.status == "ok"] + assemble(runs), key=lambda r: max(rank[p.id] for p in _parts(r)))
 
 def latest_ok(runs:list[Run])->dict:
-    """The newest ok run (or `Assembled` table) for each (experiment, `profile_label`); a cut run older than the
+    """The newest ok run (or `CombinedRun` table) for each (experiment, `profile_label`); a cut run older than the
     profile's full table, or part of it, is dropped."""
     cands = _candidates(runs)
     out, pos = {}, {}
@@ -183,7 +183,7 @@ def _defaults(experiment:str)->dict:
     except ParameterError: return {}  # an experiment the schema no longer knows
 
 def seed_runs(runs:list[Run], experiment:str, profile:str)->dict:
-    """{seed: the newest ok run (or `Assembled` table) of that seed} for one experiment and profile, among the runs of
+    """{seed: the newest ok run (or `CombinedRun` table) of that seed} for one experiment and profile, among the runs of
     the newest run's design (`same_design`): seeds run with other parameters are not pooled with it."""
     rs = [r for r in _candidates(runs) if r.experiment == experiment and profile_label(r) == profile]
     out = {}

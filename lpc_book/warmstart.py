@@ -27,7 +27,7 @@ def frozen(*modules:nn.Module|None): # modules whose parameters must get no grad
         for p in ps: p.requires_grad_(True)
 
 # %% ../nbs/03_warmstart.ipynb #8810eb93
-def _q(encoder, x, q):
+def _proposal(encoder, x, q):
     return encoder(x) if q is None else q
 
 def forward_kl(encoder:nn.Module, # x -> (mu, log_sigma)
@@ -36,7 +36,7 @@ def forward_kl(encoder:nn.Module, # x -> (mu, log_sigma)
                q:tuple|None=None, # precomputed `encoder(x)`
               )->Tensor: # scalar: -mean_{t,b} log q(z_t|x_b)
     "Forward-KL warm-start loss: fit $q_\\phi(z|x)$ to the chain's samples by maximum likelihood."
-    mu, log_sigma = _q(encoder, x, q)
+    mu, log_sigma = _proposal(encoder, x, q)
     if chain.dim() == 2: chain = chain[None]
     if chain.dim() != 3 or chain.shape[1:] != mu.shape:
         raise ValueError(f"chain has shape {tuple(chain.shape)}; expected (T, B, d) with (B, d) = {tuple(mu.shape)}")
@@ -53,7 +53,7 @@ def negative_elbo(encoder:nn.Module, # x -> (mu, log_sigma)
     "Reparameterised negative ELBO with analytic entropy; gradients reach both the encoder and the model."
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
         raise ValueError(f"n_samples={n_samples!r} must be a positive integer")
-    mu, log_sigma = _q(encoder, x, q)
+    mu, log_sigma = _proposal(encoder, x, q)
     eps = as_noise(rng, mu.device).normal((n_samples, *mu.shape), batch_dim=1, dtype=mu.dtype)
     z = (mu + log_sigma.exp() * eps).reshape(-1, mu.shape[-1])
     xs = x if n_samples == 1 else x.unsqueeze(0).expand(n_samples, *x.shape).reshape(-1, *x.shape[1:])
@@ -79,7 +79,7 @@ def jeffreys(encoder:nn.Module, # x -> (mu, log_sigma)
              q:tuple|None=None, # precomputed `encoder(x)`
             )->Tensor: # scalar: forward + reverse
     "Jeffreys warm-start loss: forward KL + reverse KL, sharing one encoder pass."
-    q = _q(encoder, x, q)
+    q = _proposal(encoder, x, q)
     return forward_kl(encoder, x, chain, q) + reverse_kl(encoder, model, x, n_samples, rng, q)
 
 # %% ../nbs/03_warmstart.ipynb #014ffcd2
@@ -132,6 +132,6 @@ def warmstart_loss(name:str, # "jeffreys", "forward", "reverse" or "none"
     if start is None:
         if name == "reverse": return reverse_kl(encoder, model, x, n_samples, rng, q)
         return jeffreys(encoder, model, x, chain, n_samples, rng, q)
-    q = _q(encoder, x, q)
+    q = _proposal(encoder, x, q)
     rev = reverse_kl_from_start(q, *start)
     return rev if name == "reverse" else forward_kl(encoder, x, chain, q) + rev
