@@ -156,7 +156,7 @@ def train(params:dict, # experiment parameters
     learner = make_learner(params, data, method, family, progress=progress, callbacks=cbs)
     if resume and ckpt is not None and ckpt.exists(): learner.load_checkpoint(ckpt)
     done = budget and learner.seconds >= budget and learner.iteration >= min_iterations  # a resumed run that had finished
-    if iterations > learner.iteration and not done: learner.fit(iterations - learner.iteration)
+    learner.fit(0 if done else max(iterations - learner.iteration, 0))  # a finished one too: callbacks restore their records
     return learner
 
 def _train_distributed(params, data, method, label, run, resume, iterations, cbs, progress, family):

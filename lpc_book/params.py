@@ -34,8 +34,9 @@ class Param:
     max: float|None = None # inclusive upper bound for numbers
     positive: bool = False # strictly greater than 0
     nullable: bool = False # None allowed
-    many: bool = False # a list of distinct values, each checked (e.g. several methods); a single value is accepted too
+    many: bool = False # a list of values, each checked (e.g. several methods); a single value is accepted too
     empty: bool = False # with many: an empty list is allowed (an optional sweep)
+    distinct: bool = True # with many: each value is a configuration, so a repeat is an error (False: e.g. layer widths)
     help: str = ""
     legacy: object = "default" # how runs made before the parameter existed behaved ("default": as its default)
 
@@ -48,7 +49,7 @@ class Param:
             if not vals and not self.empty: raise ParameterError(f"parameter {name!r} is an empty list; expected one or more of {self._what()}")
             out = [self._one(name, v) for v in vals]
             dup = [v for i, v in enumerate(out) if v in out[:i]]
-            if dup:
+            if dup and self.distinct:
                 raise ParameterError(f"parameter {name!r} = {value!r} lists {dup[0]!r} twice: each value is a configuration "
                                      f"of its own, trained once (a repeat would train again and overwrite its figures "
                                      f"and checkpoint); give each value once")
@@ -345,7 +346,7 @@ register_experiment("hierarchy", check=check_hierarchy_params,
                  help="the methods trained on the hierarchy (MCPC first: the model is its)"),
     hierarchy=Param(str, "mcpc", choices=HIERARCHIES, help="mcpc: MCPC's MNIST model exactly (lpc_book.hierarchy.mcpc_model); "
                     "mlp: hierarchical_mlp with the parameters' likelihood, activation, prior mean and scales"),
-    sizes=Param(int, [20, 128, 128], positive=True, many=True, help="the latent layers' widths, top first [MCPC: 20, 128, 128]"),
+    sizes=Param(int, [20, 128, 128], positive=True, many=True, distinct=False, help="the latent layers' widths, top first [MCPC: 20, 128, 128]"),
     activation=Param(str, "relu", choices=tuple(ACTIVATIONS), help="the links' activation a(.) in W a(z) + b [MCPC: relu]"),
     prior_mean=Param(str, "learned", choices=PRIOR_MEANS, help="the top layer's mean (mlp) [MCPC: learned]"),
     layer_scale=Param(float, 1.0, positive=True, help="s_l of every layer below the top (mlp; the initial value when "

@@ -7,17 +7,18 @@ from __future__ import annotations
 import json, math
 import numpy as np
 import pandas as pd
-from .runs import Run, list_runs
+from functools import lru_cache
+from .runs import Run, list_runs, load_profile
 from .params import ParameterError, defaults, SHARED_FIELDS
 from .methods import METHODS, make_method
 from . import claims as C
 from .stats import t_interval, ratio_interval, plateau
 
 # %% auto #0
-__all__ = ['COST_COLUMNS', 'METHOD_KEYS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'profile_label', 'CombinedRun',
-           'assemble', 'latest_ok', 'results_frame', 'fmt_number', 'fmt_interval', 'methods_as_run', 'same_design',
-           'seed_runs', 'seed_table', 'curve_frame', 'paired_log_px', 'paired_values', 'paired_fid', 'claims_table',
-           'flow_prior_table', 'curve_flatness', 'study_cost', 'used_runs']
+__all__ = ['COST_COLUMNS', 'METHOD_KEYS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'full_methods', 'profile_label',
+           'CombinedRun', 'assemble', 'latest_ok', 'results_frame', 'fmt_number', 'fmt_interval', 'methods_as_run',
+           'same_design', 'seed_runs', 'seed_table', 'curve_frame', 'paired_log_px', 'paired_values', 'paired_fid',
+           'claims_table', 'flow_prior_table', 'curve_flatness', 'study_cost', 'used_runs']
 
 # %% ../nbs/09_results.ipynb #c16d6497
 COST_COLUMNS = ["sgd_iterations", "decoder_grad_evals", "encoder_grad_evals", "seconds"]
@@ -36,13 +37,27 @@ def runs_frame(runs:list[Run])->pd.DataFrame:
     return pd.DataFrame(rows, columns=["experiment", "run", "status", "profile", "seed", "created", "commit", "dataset",
                                        "n_train", "error"])
 
-def _method_cut(run:Run)->str:
-    "' , lpc_mala only' when the run trained fewer than its experiment's default method list, else ''."
-    methods = run.config.get("params", {}).get("method")
-    if not isinstance(methods, list): return ""
+@lru_cache(maxsize=None)
+def _profile_methods(experiment:str, profile:str)->tuple|None:
+    "The method list that `profile` sets for `experiment` (its own section, else its `common`), or None."
+    try: prof = load_profile(profile)
+    except (ParameterError, OSError): return None  # a profile this clone does not have, or no clone around
+    m = (prof.get(experiment) or {}).get("method", (prof.get("common") or {}).get("method"))
+    return tuple(m) if isinstance(m, list) else None
+
+def full_methods(run:Run)->list|None:
+    "The methods a full run of `run`'s experiment trains under its profile: the profile's list, else the schema's default."
+    profile = run.config.get("params", {}).get("profile")
+    if profile and (m := _profile_methods(run.experiment, profile)) is not None: return list(m)
     try: full = defaults(run.experiment).get("method")
-    except ParameterError: return ""  # an experiment this version does not know
-    return "" if not isinstance(full, list) or set(full) <= set(methods) else f", {' + '.join(methods)} only"
+    except ParameterError: return None  # an experiment this version does not know
+    return full if isinstance(full, list) else None
+
+def _method_cut(run:Run)->str:
+    "' , lpc_mala only' when the run trained fewer than the methods of a full run (`full_methods`), else ''."
+    methods, full = run.config.get("params", {}).get("method"), full_methods(run)
+    if not isinstance(methods, list) or full is None: return ""
+    return "" if set(full) <= set(methods) else f", {' + '.join(methods)} only"
 
 def profile_label(run:Run)->str:
     """The run's profile, and the methods it was cut to when it ran fewer than its experiment's default list
@@ -96,7 +111,7 @@ def assemble(runs:list[Run])->list[CombinedRun]:
         if _is_cut(r): groups.setdefault((r.experiment, _design(r)), []).append(r)
     out = []
     for (exp, _), rs in groups.items():
-        full, parts, have = set(defaults(exp)["method"]), [], set()
+        full, parts, have = set(full_methods(rs[0]) or []), [], set()
         for r in rs:
             labs = list(dict.fromkeys(l for x in r.metrics.get("results", []) if (l := _label(x)) is not None and l not in have))
             if labs: parts.append((r, labs)); have |= set(labs)
