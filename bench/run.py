@@ -368,7 +368,8 @@ def _recorded_summary(name, r):
         return "; ".join(f"{k}: {1e3 * v['per_iteration']['median']:.0f} ms/iteration" for k, v in r["runs"].items())
     return {"step_overhead_before": "section 1, 'before'", "metric_throughput_before": "section 3, 'before'",
             "step_overhead_paired": "section 1, last table", "iteration_time_costmodel": "section 5",
-            "iteration_time_persistent": "section 6"}.get(name, "")
+            "iteration_time_persistent": "section 6",
+            "mcpc_side_by_side": "the book's mcpc against MCPC's own code on its MNIST hierarchy, same weights and minibatches (issue 38)"}.get(name, "")
 
 
 def _recorded_section():
