@@ -44,6 +44,7 @@ def _command(r):
     "The command that wrote a result, e.g. `step_overhead.py --suffix _before --impl samplers.py of 399e23b`."
     argv = [Path(r["argv"][0]).name] + [re.sub(r".*samplers_([0-9a-f]{7,40})\.py$", r"lpc_book/samplers.py of \1", a)
                                         for a in r["argv"][1:]]
+    argv = [f"CHECKOUT/{Path(a).name}" if a.startswith("/") else a for a in argv]  # no machine's paths on the website
     return " ".join(a or "''" for a in argv)
 
 
