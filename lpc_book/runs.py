@@ -393,17 +393,17 @@ SOURCE_DIRS = ("nbs", "lpc_book", "tests", "tools", "bench", ".git", ".venv", "_
 
 def check_sample_counts(p:dict): # an experiment's checked parameters
     "Raise `ParameterError` for a sample count with which the evaluation would fail (or have no error bar) after training."
-    need = [("eval_samples", PRC_NEIGHBOURS + 1, f"precision/recall compares each sample with its {PRC_NEIGHBOURS} nearest neighbours"),
-            ("eval_curve_samples", 2, "an FID needs a covariance of the samples' features"),
-            ("ll_examples", 2, "log p(x)'s standard error is over the test images"),
-            ("test_examples", 2, "each task's standard error is over the test images")]
-    for name, low, why in need:
+    need = [ # (name, fewest, why, whether 0 skips the evaluation)
+        ("eval_samples", PRC_NEIGHBOURS + 1, f"precision/recall compares each sample with its {PRC_NEIGHBOURS} nearest neighbours", False),
+        ("eval_curve_samples", 2, "an FID needs a covariance of the samples' features", False),
+        ("ll_examples", 2, "log p(x)'s standard error is over the test images", True),
+        ("bdmc_examples", 2, "the BDMC gap's standard error is over the simulated images", True),
+        ("test_examples", 2, "each task's standard error is over the test images", False)]
+    for name, low, why, zero_skips in need:
         v = p.get(name)
-        if isinstance(v, int) and not isinstance(v, bool) and v < low:
-            raise ParameterError(f"parameter {name!r} = {v} is too few: {why}, so it needs at least {low}")
-    if p.get("bdmc_examples") == 1:
-        raise ParameterError("parameter 'bdmc_examples' = 1 is too few: the BDMC gap's standard error needs at least 2 "
-                             "simulated images (or 0 to skip it)")
+        if isinstance(v, int) and not isinstance(v, bool) and v < low and not (zero_skips and v == 0):
+            raise ParameterError(f"parameter {name!r} = {v} is too few: {why}, so it needs at least {low}"
+                                 + (" (or 0 to skip it)" if zero_skips else ""))
     ct, t = p.get("ll_check_temps") or 0, p.get("ll_temps")
     if ct and isinstance(t, int) and ct >= t:
         raise ParameterError(f"parameter 'll_check_temps' = {ct} must be below 'll_temps' = {t}: the check runs AIS again "
