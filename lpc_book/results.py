@@ -151,11 +151,12 @@ def fmt_number(x, # a number (anything else is returned as it is)
                digits:int=3, # significant digits
               )->str:
     """`x` to `digits` significant digits, as a reader reads it: 53.5, 0.0421, -1,235 (a number of 1,000 or more keeps its
-    integer digits, with thousands separators, rather than an exponent), 1.2e-05 (below 0.001), integers as they are."""
+    integer digits, with thousands separators, rather than an exponent), 1.2e-05 (below 0.001), integers as they are, infinity as ∞."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)): return x
     if isinstance(x, (int, np.integer)): return f"{int(x):,}"
     x = float(x)
-    if not math.isfinite(x): return str(x)
+    if math.isinf(x): return "∞" if x > 0 else "-∞"  # an unbounded interval end, a censored median
+    if math.isnan(x): return str(x)
     if x == 0: return "0"
     if abs(x) >= 10 ** digits: return f"{x:,.0f}"
     if abs(x) < 1e-3: return f"{x:.{digits - 1}e}".replace("e-0", "e-")
