@@ -18,7 +18,7 @@ from .stats import t_interval, ratio_interval, plateau
 __all__ = ['COST_COLUMNS', 'METHOD_KEYS', 'RATIO_COLUMNS', 'KEY_COLUMNS', 'runs_frame', 'full_methods', 'profile_label',
            'CombinedRun', 'assemble', 'latest_ok', 'results_frame', 'fmt_number', 'fmt_interval', 'methods_as_run',
            'same_design', 'seed_runs', 'seed_table', 'curve_frame', 'paired_log_px', 'paired_values', 'paired_fid',
-           'claims_table', 'flow_prior_table', 'curve_flatness', 'study_cost', 'used_runs']
+           'fmt_level', 'claims_table', 'flow_prior_table', 'curve_flatness', 'study_cost', 'used_runs']
 
 # %% ../nbs/09_results.ipynb #c16d6497
 COST_COLUMNS = ["sgd_iterations", "decoder_grad_evals", "encoder_grad_evals", "seconds"]
@@ -323,12 +323,16 @@ def paired_fid(by_seed:dict, # {seed: Run}
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_results.ipynb #64816651
+def fmt_level(level:float)->str:
+    "An interval's level as a percentage, with the digits that keep it below 100%: a first sequential look reads 99.97%."
+    return next(s for k in range(3, 9) if (s := f"{100 * level:.{k}g}") != "100") + "%"
+
 def _decision_row(d:C.Decision, # a rule's outcome
                   by_seed:dict, # the runs it read, {seed: Run}
                  )->dict:
     "One row of the claims table: the claim, its verdict, the statistic with its interval and level, the seeds behind it."
     est = "no seeds" if d.n == 0 else f"{fmt_number(d.estimate)} [{fmt_number(d.lo)}, {fmt_number(d.hi)}]"
-    level = f"{100 * d.level:.3g}%"
+    level = fmt_level(d.level)
     verdict = "pending" if d.n == 0 else d.verdict  # no confirmatory seed has run: nothing was decided, not even "undecided"
     return dict(claim=d.claim, verdict=verdict, statistic=f"{est} ({level} interval)", seeds=d.n,
                 censored=d.censored, look=d.look, rule=d.rule + (f"; {d.detail}" if d.detail else ""),
