@@ -47,7 +47,7 @@ def main():
         method=[a.method], dataset="digits", n_train=None, latent_dim=16, width=16, batch_size=64, n_steps=10,
         step_size=0.01, device="cpu", iterations=a.iterations, checkpoint_every=10 ** 6))
     res["config"] = dict(method=a.method, **{k: P[k] for k in ("dataset", "latent_dim", "width", "batch_size", "n_steps",
-                                                               "step_size", "sampler", "adapt_steps", "warm_start")},
+                                                               "step_size", "sampler", "adapt_steps", "encoder_divergence")},
                          iterations=a.iterations, warmup=a.warmup)
     data = load_data(P)
     meth = lambda: make_method(a.method, P)  # a fresh one per learner: LPC keeps its step-size adaptation's state

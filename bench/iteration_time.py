@@ -61,9 +61,9 @@ def main():
         dec = make_decoder((1, 28, 28), 16, width=a.width)
         m = LatentModel(dec, DiscretisedGaussianLikelihood(sigma=0.1), StandardNormal(16))
         return Learner(m, method, data, encoder=make_encoder((1, 28, 28), 16, width=a.width), batch_size=64, progress=False), count_params(dec)
-    lpc = lambda k, fresh: make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned", warm_start="jeffreys",
+    lpc = lambda k, fresh: make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned", encoder_divergence="jeffreys",
                                        adapt_steps=0, reverse_from_start=not fresh)
-    persist = lambda k, ws: make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned", warm_start=ws,
+    persist = lambda k, ws: make_method("lpc", n_steps=k, step_size=0.01, sampler="preconditioned", encoder_divergence=ws,
                                         adapt_steps=0, persistent=True)
     configs = {"vae": (lambda: make_method("vae"), 10)}
     for k in a.steps:

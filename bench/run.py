@@ -194,7 +194,8 @@ def _cq_section(r):
     spi = lambda c: f"{1e3 * c['seconds_per_iteration']['median']:.1f} [{1e3 * c['seconds_per_iteration']['q25']:.1f}, " \
                     f"{1e3 * c['seconds_per_iteration']['q75']:.1f}]"
     ch = l.get("chain") or {}
-    lpc_desc = (f"K = {m['n_steps']} {m['sampler']} step(s), {m['warm_start']} warm start"
+    div = m.get("encoder_divergence", m.get("warm_start"))  # results recorded before 2026-12-08 call it warm_start
+    lpc_desc = (f"K = {m['n_steps']} {m['sampler']} step(s), {div} warm start"
                 f"{' (reverse-KL half from the chain start)' if m.get('reverse_from_start') else ''}, step "
                 f"{'adapted throughout' if m.get('keep_adapting') else 'adapted, then frozen' if m.get('adapt_steps') else 'fixed'}")
     out = ["## 2. Cost to quality: the time to the VAE's quality, the book's default LPC against the VAE on MNIST", "",

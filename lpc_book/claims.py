@@ -174,7 +174,7 @@ def claim3_rule(widths:dict, # {seed: {sampler: width}}
                     detail="per seed: " + ", ".join(f"{w['preconditioned']:.2f} - {w['ula']:.2f}" for w in widths.values()))
 
 # %% ../nbs/09_claims.ipynb #578af733
-def claim4_rule(fids:dict, # {seed: {warm_start: FID}}
+def claim4_rule(fids:dict, # {seed: {encoder_divergence: FID}}
                 others:tuple=("forward", "reverse", "none"),
                )->Decision:
     "Claim 4: Jeffreys against each other warm start, log FID ratios, Bonferroni over the comparisons."
@@ -273,7 +273,7 @@ def claim_3(by_seed:dict)->Decision:
 
 def claim_4(by_seed:dict)->Decision:
     "Claim 4 from the warm-start runs (confirmatory seeds)."
-    fids = {s: {r["warm_start"]: r.get("fid") for r in _rows(run) if r.get("status") == "ok"}
+    fids = {s: {r["encoder_divergence"]: r.get("fid") for r in _rows(run) if r.get("status") == "ok"}
             for s, run in by_seed.items() if s >= CONFIRMATORY}
     return claim4_rule(fids)
 

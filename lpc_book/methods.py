@@ -16,12 +16,13 @@ from .checks import check_int, check_positive, check_number, check_choice, check
 from .models import gaussian_log_prob
 from .parallel import Noise
 from .samplers import langevin, add_grads, ChainResult, DualAveraging, SAMPLERS, TARGET_ACCEPT
-from .warmstart import WARM_STARTS, WARMSTART_COST, check_warm_start, warmstart_loss, negative_elbo
+from .warmstart import ENCODER_DIVERGENCES, WARMSTART_COST, check_encoder_divergence, warmstart_loss, negative_elbo
 
 # %% auto #0
-__all__ = ['INITS', 'METHODS', 'model_device', 'prior_sample', 'trained_params', 'ChainStore', 'Method', 'Langevin', 'LPC',
-           'layer_logs', 'decoder_pass_seconds', 'store_seconds', 'MCPC', 'log_weights', 'iwae_bound', 'VAE', 'IWAE',
-           'MethodSpec', 'method_fields', 'register_method', 'make_method', 'method_doc', 'methods_table']
+__all__ = ['INITS', 'METHODS', 'RENAMED_FIELDS', 'model_device', 'prior_sample', 'trained_params', 'ChainStore', 'Method',
+           'Langevin', 'LPC', 'layer_logs', 'decoder_pass_seconds', 'store_seconds', 'MCPC', 'log_weights',
+           'iwae_bound', 'VAE', 'IWAE', 'MethodSpec', 'method_fields', 'register_method', 'renamed_note', 'make_method',
+           'method_doc', 'methods_table']
 
 # %% ../nbs/04_methods.ipynb #1916b1ed
 def model_device(model:nn.Module)->torch.device:
@@ -130,7 +131,7 @@ INITS = ("encoder_sample", "encoder_mean", "prior", "normal") # where a fresh ch
 class Langevin(Method):
     """What every Langevin method shares: the step, its adaptation, the sampler, and the minibatch's four lines
     (start, chain, theta's gradient, the encoder's step). Subclasses say where the chain starts and which states
-    theta's gradient averages (`n_steps`, `burn_in`, `init`, `warm_start`)."""
+    theta's gradient averages (`n_steps`, `burn_in`, `init`, `encoder_divergence`)."""
     step_size: float = 0.01 # eta (the initial value when adapting) [ours]
     sampler: str = "preconditioned" # "ula", "preconditioned" or "mala" [paper: preconditioned]
     adapt_steps: int = 1 # SGD iterations of step-size adaptation (dual averaging) before it may freeze; 0: fixed step_size
@@ -157,9 +158,9 @@ class Langevin(Method):
         self.store, self._visit = None, None
 
     @property
-    def needs_encoder(self): return self.init in ("encoder_sample", "encoder_mean") or self.warm_start != "none"
-    def _encoder_reason(self): return f"init={self.init!r}, warm_start={self.warm_start!r}"
-    def _encoder_hint(self): return ", or use init='prior' and warm_start='none'"
+    def needs_encoder(self): return self.init in ("encoder_sample", "encoder_mean") or self.encoder_divergence != "none"
+    def _encoder_reason(self): return f"init={self.init!r}, encoder_divergence={self.encoder_divergence!r}"
+    def _encoder_hint(self): return ", or use init='prior' and encoder_divergence='none'"
 
     @property
     def adapting(self)->bool:
@@ -219,11 +220,11 @@ class Langevin(Method):
         diagnose = self.adapting or getattr(learner, "iteration", 0) % self.diagnose_every == 0
         return langevin(lambda z: model.energy(x, z), z0, self.n_steps, self.current_step_size, sampler=self.sampler,
                         beta=self.beta, eps=self.eps, noise=self.noise, rng=learner.noise,
-                        return_chain=self.warm_start in ("forward", "jeffreys"), diagnose=diagnose,
+                        return_chain=self.encoder_divergence in ("forward", "jeffreys"), diagnose=diagnose,
                         params=trained_params(model) if train else None, burn_in=self.burn_in, check_every=self.check_every)
 
     def grads(self, x:Tensor, learner)->dict:
-        q = learner.encoder(x) if self.warm_start != "none" else None           # q_phi(z|x), with its graph
+        q = learner.encoder(x) if self.encoder_divergence != "none" else None   # q_phi(z|x), with its graph
         z0 = self.start(x, learner, q)                                           # 1. warm start
         chain = self.chain(x, z0, learner)                                       # 2. K Langevin moves
         add_grads(trained_params(learner.model), chain.theta_grad)               # 3. theta: the chain-averaged gradient
@@ -253,9 +254,10 @@ class Langevin(Method):
         "The warm-start objective's backward pass into phi (theta frozen), and its cost."
         states = chain.states(self.burn_in) if chain.trajectory is not None else None
         start = (chain.z0, chain.energy0, chain.grad0) if self.reverse_from_start else None
-        ws = warmstart_loss(self.warm_start, learner.encoder, learner.model, x, states, self.n_samples, learner.noise, q, start)
+        ws = warmstart_loss(self.encoder_divergence, learner.encoder, learner.model, x, states, self.n_samples, learner.noise,
+                            q, start)
         ws.backward()
-        dec, enc = WARMSTART_COST[self.warm_start]
+        dec, enc = WARMSTART_COST[self.encoder_divergence]
         if start is not None: dec = 0  # the chain's first evaluation served the reverse KL
         return dict(warmstart_loss=ws.detach(), decoder_grad_evals=logs["decoder_grad_evals"] + dec * self.n_samples,
                     encoder_grad_evals=enc)
@@ -300,7 +302,7 @@ class LPC(Langevin):
     n_steps: int = 5 # K, Langevin moves per minibatch [ours: the shortest chain that moves, see below]
     burn_in: int = 0 # leading states z_0.. not used for theta's gradient nor the forward KL (n_steps: theta from z_K only)
     init: str = "encoder_sample" # one of INITS [paper]
-    warm_start: str = "jeffreys" # encoder objective: "jeffreys", "forward", "reverse" or "none" [paper: Algorithm 1]
+    encoder_divergence: str = "jeffreys" # q_phi(z|x)'s objective: "jeffreys", "forward", "reverse" or "none" [paper: Algorithm 1]
     n_samples: int = 1 # reparameterised samples of the reverse-KL part [ours]
     reverse_from_start: bool|None = None # the reverse-KL part reuses the chain's start and its gradient (no decoder pass;
                                          # None: whenever it can, i.e. init="encoder_sample", n_samples=1, fresh chains)
@@ -314,14 +316,15 @@ class LPC(Langevin):
         check_int("n_steps", self.n_steps, 1); check_int("burn_in", self.burn_in, 0)
         if self.burn_in > self.n_steps:
             raise ValueError(f"burn_in={self.burn_in} must be at most n_steps={self.n_steps} (the chain has n_steps + 1 states)")
-        check_choice("init", self.init, INITS); check_warm_start(self.warm_start); check_int("n_samples", self.n_samples, 1)
+        check_choice("init", self.init, INITS); check_encoder_divergence(self.encoder_divergence)
+        check_int("n_samples", self.n_samples, 1)
         check_bool("persistent", self.persistent); check_int("refresh_every", self.refresh_every, 0)
         check_choice("chain_store", self.chain_store, ("memory", "memmap"))
         if (self.refresh_every or self.chain_store != "memory") and not self.persistent:
             raise ValueError(f"refresh_every={self.refresh_every} and chain_store={self.chain_store!r} are settings of "
                              f"persistent chains: set persistent=True, or leave them at 0 and 'memory'")
         can = self.init == "encoder_sample" and self.n_samples == 1 and not self.persistent
-        if self.reverse_from_start is None: self.reverse_from_start = can and self.warm_start in ("reverse", "jeffreys")
+        if self.reverse_from_start is None: self.reverse_from_start = can and self.encoder_divergence in ("reverse", "jeffreys")
         check_bool("reverse_from_start", self.reverse_from_start)
         if self.reverse_from_start and not can:
             raise ValueError(f"reverse_from_start=True needs init='encoder_sample', n_samples=1 and fresh chains (got "
@@ -410,7 +413,7 @@ class MCPC(Langevin):
     mix_steps: int = 50 # Langevin moves not used for theta [MCPC code]
     sample_steps: int = 100 # Langevin states averaged for theta's gradient [MCPC code]
     name: str = dataclasses.field(default="mcpc", repr=False, compare=False)
-    init, warm_start, n_samples, reverse_from_start = "prior", "none", 1, False  # not parameters: MCPC's design
+    init, encoder_divergence, n_samples, reverse_from_start = "prior", "none", 1, False  # not parameters: MCPC's design
 
     @property
     def n_steps(self)->int: return self.mix_steps + self.sample_steps
@@ -514,9 +517,18 @@ def register_method(name:str, # the book's name for it
     METHODS[name] = MethodSpec(cls, differences, doc, chosen_by)
     return name
 
+RENAMED_FIELDS = {"warm_start": "encoder_divergence"} # a field's old name -> its name now (issue 33, 2026-12-08)
+
+def renamed_note(names:list, # names that were not found
+                 renamed:dict=RENAMED_FIELDS, # old name -> new name
+                )->str:
+    "What an error says of the old names among `names`: '\"warm_start\" was renamed \"encoder_divergence\"', or ''."
+    return "; ".join(f'"{k}" was renamed "{renamed[k]}"' for k in names if k in renamed)
+
 def _no_such(name, what, bad, fields):
-    return TypeError(f"{what} of {name!r} name no parameter(s) {', '.join(map(repr, bad))} of it; its parameters are: "
-                     f"{', '.join(fields)}")
+    note = renamed_note(bad)
+    return TypeError((f"{note}: " if note else "") + f"{what} of {name!r} name no parameter(s) {', '.join(map(repr, bad))} "
+                     f"of it; its parameters are: {', '.join(fields)}")
 
 def make_method(name:str, # a key of `METHODS`
                 params:dict|None=None, # an experiment's parameters: its shared chain parameters and `method_params`
@@ -545,19 +557,19 @@ register_method("lpc", LPC, "LPC, the paper's Algorithm 1: K = 5 preconditioned 
 register_method("lpc_k1", LPC, "one preconditioned step: the cost floor (an amortised encoder with a small perturbation: "
                 "its chain moves about 0.3 posterior sds and its energy rises)",
                 "the frontier's fastest point to the VAE's quality (runs 1b6735, b0cd9e, ff9af2)",
-                n_steps=1, warm_start="reverse")
+                n_steps=1, encoder_divergence="reverse")
 register_method("lpc_tuned", LPC, "the book's best measured variant: the warm start and sampler its own studies ranked first",
                 "the warm-start study (runs f2ba08, c9c444, 4421ac: reverse KL best in every seed) and the step-size "
                 "study (runs 5a72de, 454099: ULA's best FID below the preconditioned sampler's best in every seed)",
-                warm_start="reverse", sampler="ula")
+                encoder_divergence="reverse", sampler="ula")
 register_method("lpc_prior", LPC, "LPC from the prior, no encoder (the paper's prior-initialised runs used K = 300)",
-                "the paper's ablation", init="prior", warm_start="none")
+                "the paper's ablation", init="prior", encoder_divergence="none")
 register_method("lpc_mala", LPC, "LPC with Metropolis-adjusted (MALA) moves", "the reviewers' question", sampler="mala")
 register_method("pc", LPC, "vanilla predictive coding: the same loop, noiseless gradient steps on z",
                 "the paper's baseline", noise=False, sampler="ula")
 register_method("abp", LPC, "short-run ABP: prior start, K = 20 ULA moves at eta = s^2/2 = 0.005, theta from the last state",
                 "Han et al. 2017; Xie et al. 2023's code (K = 20, s = 0.1)",
-                init="prior", warm_start="none", sampler="ula", step_size=0.005, adapt_steps=0, n_steps=20,
+                init="prior", encoder_divergence="none", sampler="ula", step_size=0.005, adapt_steps=0, n_steps=20,
                 burn_in=lambda f: f["n_steps"])
 register_method("mcpc", MCPC, "Monte Carlo predictive coding: prior draw, Adam PC phase, ULA mixing and sampling",
                 "its code's published FID configuration (the class's defaults)")

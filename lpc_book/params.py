@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from typing import Callable
 from .data import DATASETS, dataset_size
 from .hierarchy import ACTIVATIONS, PRIOR_MEANS
-from .methods import METHODS, make_method, method_fields
+from .methods import METHODS, RENAMED_FIELDS, make_method, method_fields, renamed_note
 from .models import LIKELIHOODS
 from .samplers import SAMPLERS
-from .warmstart import WARM_STARTS
+from .warmstart import ENCODER_DIVERGENCES
 
 # %% auto #0
 __all__ = ['DEVICES', 'COMMON_PARAMS', 'EXPERIMENTS', 'EXPERIMENT_CHECKS', 'SHARED_FIELDS', 'BUDGET_PARAMS', 'HIERARCHIES',
-           'PASSED_THROUGH', 'ParameterError', 'Param', 'fid_seed', 'register_experiment', 'experiment_schema',
-           'defaults', 'check_common', 'takes', 'check_flow_params', 'check_budget_params', 'check_hierarchy_params',
-           'validate_params', 'check_experiment']
+           'PASSED_THROUGH', 'RENAMED', 'ParameterError', 'Param', 'fid_seed', 'register_experiment',
+           'experiment_schema', 'defaults', 'check_common', 'takes', 'check_flow_params', 'check_budget_params',
+           'check_hierarchy_params', 'renamed', 'validate_params', 'check_experiment']
 
 # %% ../nbs/08_params.ipynb #56028af2
 class ParameterError(ValueError):
@@ -125,7 +125,7 @@ COMMON_PARAMS = {
         ("adapt_steps", int, "SGD iterations of step-size adaptation (dual averaging); 0: fixed", dict(min=0)),
         ("keep_adapting", bool, "adapt after adapt_steps too, one step per chain", {}),
         ("target_accept", float, "adaptation target", dict(positive=True, max=0.99)),
-        ("warm_start", str, "the encoder's objective", dict(choices=WARM_STARTS)),
+        ("encoder_divergence", str, "the encoder's objective", dict(choices=ENCODER_DIVERGENCES)),
         ("reverse_from_start", bool, "the reverse-KL part of the warm start reuses the chain's start and its gradient, "
          "no decoder pass (runs before 2026-12-03 drew a fresh sample)", dict(legacy=False)),
         ("beta", float, "preconditioner's moving-average rate", dict(min=0.0, max=0.999999)),
@@ -180,7 +180,7 @@ def defaults(name:str, # experiment
     return {k: pick(p) for k, p in experiment_schema(name).items()}
 
 # %% ../nbs/08_params.ipynb #cdce927a
-SHARED_FIELDS = ("n_steps", "step_size", "sampler", "adapt_steps", "keep_adapting", "target_accept", "warm_start",
+SHARED_FIELDS = ("n_steps", "step_size", "sampler", "adapt_steps", "keep_adapting", "target_accept", "encoder_divergence",
                  "reverse_from_start", "beta", "burn_in", "diagnose_every") # the Langevin methods' fields an experiment may share
 
 def check_common(p:dict): # full parameters of an experiment
@@ -238,7 +238,7 @@ register_experiment("lpc_vs_baselines",
     prior_steps=Param(int, [], positive=True, many=True, empty=True, help="lpc_prior again at each of these K (rows lpc_prior_k<K>): "
                       "a chain from the prior needs more steps than one from the encoder [the paper's prior runs: 300]"))
 register_experiment("warm_start",
-    warm_starts=Param(str, ["none", "forward", "reverse", "jeffreys"], choices=WARM_STARTS, many=True))
+    encoder_divergences=Param(str, ["none", "forward", "reverse", "jeffreys"], choices=ENCODER_DIVERGENCES, many=True))
 register_experiment("precondition",
     step_sizes=Param(float, [1e-3, 1e-2, 1e-1], positive=True, many=True, help="fixed step sizes swept"),
     betas=Param(float, [0.99], min=0.0, max=0.999999, many=True, help="preconditioner rates swept"))
@@ -287,9 +287,9 @@ register_experiment("frontier", check=check_budget_params,
     persistent_ks=Param(int, [1], positive=True, many=True, empty=True, help="persistent chains (lpc with persistent=True) "
                         "at each of these K, with each sampler at its swept step (tracked as the fresh chains' is); "
                         "empty: none"),
-    persistent_warm_start=Param(str, "forward", choices=WARM_STARTS, help="the persistent chains' encoder objective "
-                                "(forward: learns from the moved states, no decoder pass; a reverse-KL part pays a fresh "
-                                "sample)"),
+    persistent_encoder_divergence=Param(str, "forward", choices=ENCODER_DIVERGENCES,
+                                        help="the persistent chains' encoder objective (forward: learns from the "
+                                        "moved states, no decoder pass; a reverse-KL part pays a fresh sample)"),
     persistent_refresh_every=Param(int, 0, min=0, help="a persistent chain starts afresh from an encoder sample at every "
                                    "this-many-th visit of its example (0: the first visit only)"),
     track_step=Param(bool, False, help="start each configuration at its sampler's swept step and keep adapting it (dual "
@@ -359,6 +359,15 @@ register_experiment("hierarchy", check=check_hierarchy_params,
 
 # %% ../nbs/08_params.ipynb #65c8ff95
 PASSED_THROUGH = ("run_dir", "resume", "profile") # names set by `lpc-book run`/`resume`, not by the schema
+RENAMED = {**RENAMED_FIELDS, "warm_starts": "encoder_divergences", "persistent_warm_start": "persistent_encoder_divergence"}
+
+def renamed(record:dict, # a run's saved parameters, or a row of its results
+           )->dict:
+    "`record` with the old names of `RENAMED` read as the new ones (in `method_params` too): how saved runs are read."
+    out = {RENAMED.get(k, k): v for k, v in record.items()}
+    if isinstance(out.get("method_params"), dict):
+        out["method_params"] = {m: renamed(f) if isinstance(f, dict) else f for m, f in out["method_params"].items()}
+    return out
 
 def validate_params(params:dict, # name -> value, as papermill injected them
                     schema:dict=COMMON_PARAMS, # name -> Param
@@ -366,7 +375,8 @@ def validate_params(params:dict, # name -> value, as papermill injected them
                    )->dict: # the checked values (ints widened to floats where floats are expected)
     "Check every parameter before any compute; raise `ParameterError` naming the first bad one."
     unknown = [k for k in params if k not in schema and k not in PASSED_THROUGH]
-    if unknown: raise ParameterError(f"unknown parameter(s) {unknown}; known parameters: {sorted(schema)}")
+    if unknown: raise ParameterError((f"{note}; " if (note := renamed_note(unknown, RENAMED)) else "") +
+                                     f"unknown parameter(s) {unknown}; known parameters: {sorted(schema)}")
     out = {k: p.check(k, params.get(k, p.default)) for k, p in schema.items() if fill or k in params}
     out.update({k: params[k] for k in PASSED_THROUGH if k in params})
     return out

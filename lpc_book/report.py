@@ -208,7 +208,7 @@ def frontier_figure(by_seed:dict, # {seed: frontier Run}
             base = kind != "lpc"
             col = colours["baseline"] if base else colours.get(g["sampler"].iloc[0], pal[2])
             last = not base and g["burn_in"].iloc[0] == K and K
-            mk = "s" if base else "D" if last else "^" if g["warm_start"].iloc[0] == "reverse" else "o"
+            mk = "s" if base else "D" if last else "^" if g["encoder_divergence"].iloc[0] == "reverse" else "o"
             axes[0].errorbar(x.mean(), y.mean(), xerr=[[x.mean() - x.min()], [x.max() - x.mean()]],
                              yerr=[[y.mean() - y.min()], [y.max() - y.mean()]], fmt=mk, color=col, ms=5, capsize=2,
                              mfc="none" if mk != "o" else col)
@@ -306,7 +306,7 @@ HEADLINE_COLUMNS = { # the columns of an experiment's table over seeds (all of t
     "warm_start": ["fid", "kid_mean", "log_px", "recon_rmse", "chain_distance", "chain_energy_drop", "chain_accept_prob",
                    "flags", "seconds"],
     "precondition": ["sampler", "fid", "log_px", "chain_distance", "chain_energy_drop", "chain_accept_prob", "flags"],
-    "frontier": ["kind", "sampler", "K", "warm_start", "fid", "sec_per_it", "time_ratio", "reached", "flags"],
+    "frontier": ["kind", "sampler", "K", "encoder_divergence", "fid", "sec_per_it", "time_ratio", "reached", "flags"],
     "flow_prior": ["fid", "recon_mse", "inpaint_centre_mse", "inpaint_random_mse", "anomaly_auroc", "anomaly_auprc",
                    "recovery_noise_mse", "recovery_occlusion_mse", "chain_distance", "flags"],
     "hierarchy": ["fid", "kid_mean", "log_px", "bdmc_gap", "recon_rmse", "chain_distance", "chain_energy_drop", "flags",
@@ -545,7 +545,7 @@ def _failed_rows(by_seed:dict)->str:
     for s, r in by_seed.items():
         for _, row in results_frame(r).iterrows():
             if row.get("status", "ok") != "ok":
-                key = next((row[k] for k in ("label", "method", "warm_start", "config") if k in row and pd.notna(row[k])), "?")
+                key = next((row[k] for k in ("label", "method", "encoder_divergence", "config") if k in row and pd.notna(row[k])), "?")
                 err = row.get("error") if isinstance(row.get("error"), dict) else {}
                 out.append(f"- seed {s}: `{key}` {row['status']}" + (f" ({err.get('type')}: {err.get('message')})" if err else ""))
     return ("**Failed configurations** (not in the table):\n" + "\n".join(out)) if out else ""
@@ -625,7 +625,7 @@ def experiment_page(book:_Book, exp:str)->Page:
                 what = png.stem.split("_", 1)[-1].replace("_", " ")
                 pg.md(f"![Task {png.stem[4]}, {what}: the flow-prior and N(0, I) models side by side, seed {s}]"
                       f"({os.path.relpath(png, book.out)})")
-        samples = _samples(newest, newest.params.get("method") or newest.params.get("warm_starts"))
+        samples = _samples(newest, newest.params.get("method") or newest.params.get("encoder_divergences"))
         if samples and exp in ("lpc_vs_baselines", "warm_start"):
             pg.figure(samples_figure(samples), f"{slug}-samples", f"Samples of each configuration (seed "
                       f"{newest.params.get('seed', 0)}): 64 images each, drawn from the model's prior and decoded.", dpi=72)

@@ -171,7 +171,7 @@ def fmt_interval(iv, # a `lpc_book.stats` interval (mean, lo, hi, n)
 
 # %% ../nbs/09_results.ipynb #6078dc5b
 RATIO_COLUMNS = ("time_ratio", "iteration_ratio") # summarised on the log scale
-KEY_COLUMNS = ("label", "method", "warm_start", "config") # the first present names a configuration
+KEY_COLUMNS = ("label", "method", "encoder_divergence", "config") # the first present names a configuration
 
 def methods_as_run(params:dict)->dict|None:
     "{method: its resolved fields} of a run's `method` list under its parameters (None if they no longer build)."
@@ -228,7 +228,7 @@ def seed_table(by_seed:dict, # {seed: Run}
     rows = []
     for k, g in df.groupby(key, sort=False):
         row = {key: k, "seeds": int(g["seed"].nunique())}
-        for c in ("kind", "sampler", "K", "warm_start", "burn_in") if key != "warm_start" else ():
+        for c in ("kind", "sampler", "K", "encoder_divergence", "burn_in") if key != "encoder_divergence" else ():
             if c in g.columns and g[c].notna().any(): row[c] = g[c].dropna().iloc[0]
         for c in num:
             v = [float(x) for x in g[c] if pd.notna(x)]

@@ -12,7 +12,7 @@ try: import fcntl  # POSIX file locks (a system without them cannot tell a live 
 except ImportError: fcntl = None
 import lpc_book
 from .io import atomic_write_bytes, atomic_write_json, atomic_savefig, cache_dir, error_record, previous_path, CACHE_ENV
-from .params import ParameterError, check_experiment, experiment_schema, EXPERIMENTS
+from .params import ParameterError, check_experiment, experiment_schema, renamed, EXPERIMENTS, RENAMED
 
 # %% auto #0
 __all__ = ['ROOT_ENV', 'LOCK_FILE', 'LOCK_ENV', 'LOCK_FD_ENV', 'PRC_NEIGHBOURS', 'SOURCE_DIRS', 'project_root', 'experiments_dir',
@@ -282,7 +282,9 @@ class Run:
             self.damage, self.config = DamagedRunError(self.path / "config.json", "it holds no 'params' object"), {}
         if self.damage is None and not (self.path / "config.json").exists():
             self.damage = DamagedRunError(self.path / "config.json", "missing (the folder holds no run's parameters)")
-        self.params = self.config.get("params", {})
+        self.params = renamed(self.config.get("params", {}))  # a run before a rename has the old names (`RENAMED`)
+        if isinstance(self.metrics.get("results"), list):
+            self.metrics["results"] = [renamed(r) if isinstance(r, dict) else r for r in self.metrics["results"]]
         self._cpu_before = None  # CPU seconds of earlier sessions; set by `start_run` in the process that runs the notebook
         self._lock = None  # the RunLock this object took (`start_run`, `create_run`), released when the run ends
 
@@ -721,7 +723,7 @@ def profile_params(experiment:str, # experiment name
     "The full checked parameters of one experiment under a profile, with overrides applied last."
     prof = load_profile(profile, root)
     schema = experiment_schema(experiment)
-    common = {k: v for k, v in prof["common"].items() if k in schema}  # common values an experiment does not take are skipped
+    common = {k: v for k, v in prof["common"].items() if k in schema or k in RENAMED}  # others are skipped; an old name is refused
     params = {**common, **(prof.get(experiment) or {}), **(overrides or {}), "profile": Path(profile).stem}
     return check_experiment(experiment, params)
 
@@ -777,7 +779,7 @@ def run_experiment(experiment:str, # experiment name (nbs/experiments/<experimen
         run = Run(run_dir)
         if run.damage is not None: raise run.damage
         lock = lock or RunLock(run_dir).acquire()
-        params = {**run.config["params"], **(overrides or {}), "resume": "resumed" in run.metrics}
+        params = {**run.params, **(overrides or {}), "resume": "resumed" in run.metrics}
     params["run_dir"] = str(Path(run_dir).resolve())
     tmp_out = Path(run_dir) / ".notebook.partial.ipynb"
     err = None

@@ -13,8 +13,8 @@ from .models import gaussian_log_prob, gaussian_entropy
 from .parallel import Noise, as_noise
 
 # %% auto #0
-__all__ = ['WARM_STARTS', 'WARMSTART_COST', 'frozen', 'forward_kl', 'negative_elbo', 'reverse_kl', 'jeffreys',
-           'reverse_kl_from_start', 'check_warm_start', 'warmstart_loss']
+__all__ = ['ENCODER_DIVERGENCES', 'WARMSTART_COST', 'frozen', 'forward_kl', 'negative_elbo', 'reverse_kl', 'jeffreys',
+           'reverse_kl_from_start', 'check_encoder_divergence', 'warmstart_loss']
 
 # %% ../nbs/03_warmstart.ipynb #22082990
 @contextmanager
@@ -98,15 +98,15 @@ def reverse_kl_from_start(q:tuple, # (mu, log_sigma) = encoder(x), with its grap
     return (energy0.detach() + ((z - z.detach()) * grad0.detach()).sum(-1) - gaussian_entropy(log_sigma)).mean()
 
 # %% ../nbs/03_warmstart.ipynb #8be36a46
-WARM_STARTS = ("jeffreys", "forward", "reverse", "none")
+ENCODER_DIVERGENCES = ("jeffreys", "forward", "reverse", "none")
 WARMSTART_COST = { # name -> (decoder grad evals per reparameterised sample, encoder grad evals)
     "jeffreys": (1, 1), "forward": (0, 1), "reverse": (1, 1), "none": (0, 0)}
 
-def check_warm_start(name:str, # objective name
-                    )->str:
-    "Validate a warm-start objective name."
-    if name not in WARM_STARTS:
-        raise ValueError(f"warm_start={name!r} is not one of {WARM_STARTS}")
+def check_encoder_divergence(name:str, # the encoder's objective
+                            )->str:
+    "Validate the name of the divergence the encoder is trained with (a method's `encoder_divergence`)."
+    if name not in ENCODER_DIVERGENCES:
+        raise ValueError(f"encoder_divergence={name!r} is not one of {ENCODER_DIVERGENCES}")
     return name
 
 def warmstart_loss(name:str, # "jeffreys", "forward", "reverse" or "none"
@@ -121,11 +121,12 @@ def warmstart_loss(name:str, # "jeffreys", "forward", "reverse" or "none"
                                           # reverse-KL part reuses them (`reverse_kl_from_start`; needs n_samples=1)
                   )->Tensor|None: # scalar loss, or None for "none"
     "The encoder's loss by name."
-    check_warm_start(name)
+    check_encoder_divergence(name)
     if name == "none": return None
-    if encoder is None: raise ValueError(f"warm_start={name!r} needs an encoder (got encoder=None); use warm_start='none'")
+    if encoder is None:
+        raise ValueError(f"encoder_divergence={name!r} needs an encoder (got encoder=None); use encoder_divergence='none'")
     if name in ("forward", "jeffreys") and chain is None:
-        raise ValueError(f"warm_start={name!r} needs the chain's samples (chain=None given)")
+        raise ValueError(f"encoder_divergence={name!r} needs the chain's samples (chain=None given)")
     if start is not None and n_samples != 1:
         raise ValueError(f"n_samples={n_samples}: the reverse KL from the chain's start has one sample; pass start=None")
     if name == "forward": return forward_kl(encoder, x, chain, q)

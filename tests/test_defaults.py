@@ -1,16 +1,16 @@
 """One LPC and one home for every default (issue 33): the three ways of building `lpc` agree, and the package writes
-a default value of the chain's settings (n_steps, step_size, sampler, warm_start) in one place per method."""
+a default value of the chain's settings (n_steps, step_size, sampler, encoder_divergence) in one place per method."""
 import ast, dataclasses, json
 from pathlib import Path
 from conftest import ROOT
 
-NAMES = {"n_steps", "step_size", "sampler", "warm_start"}
+NAMES = {"n_steps", "step_size", "sampler", "encoder_divergence"}
 # Functions whose own keyword defaults of these names are not a method's: the sampler's and the estimators' chains.
 OWN_CHAINS = {("samplers.py", "langevin"): "the sampler function's default kernel (ULA), for callers outside the methods",
               ("likelihood.py", "langevin_proposal"): "the importance sampler's proposal chain",
               ("likelihood.py", "reconstruction_mse"): "the reconstruction estimator's descent"}
 VALID = {"n_steps": lambda v: isinstance(v, int), "step_size": lambda v: isinstance(v, float),  # a value a method could take
-         "sampler": lambda v: v in ("ula", "preconditioned", "mala"), "warm_start": lambda v: v in ("jeffreys", "forward", "reverse", "none")}
+         "sampler": lambda v: v in ("ula", "preconditioned", "mala"), "encoder_divergence": lambda v: v in ("jeffreys", "forward", "reverse", "none")}
 
 
 def literal_defaults():
@@ -66,15 +66,17 @@ def test_three_ways_of_building_lpc_agree():
     from lpc_book.params import defaults
     a, b, c = (dataclasses.asdict(m) for m in (LPC(), make_method("lpc"), make_method("lpc", defaults("lpc_vs_baselines"))))
     assert a == b == c, (a, b, c)
-    assert (a["n_steps"], a["sampler"], a["warm_start"], a["init"]) == (5, "preconditioned", "jeffreys", "encoder_sample")
+    assert (a["n_steps"], a["sampler"], a["encoder_divergence"], a["init"]) == (5, "preconditioned", "jeffreys", "encoder_sample")
 
 
 def test_a_field_the_method_lacks_is_an_error():
     import pytest
     from lpc_book.methods import make_method
     with pytest.raises(TypeError, match="'n_steps'"): make_method("mcpc", n_steps=10)
-    with pytest.raises(TypeError, match="'burn_in', 'init', 'warm_start'"):
-        make_method("mcpc", burn_in=3, init="encoder_sample", warm_start="jeffreys")
+    with pytest.raises(TypeError, match="'burn_in', 'init', 'encoder_divergence'"):
+        make_method("mcpc", burn_in=3, init="encoder_sample", encoder_divergence="jeffreys")
+    with pytest.raises(TypeError, match='"warm_start" was renamed "encoder_divergence"'):  # the field's old name
+        make_method("lpc", warm_start="reverse")
 
 
 def test_methods_chapter_table_is_the_registry():

@@ -165,7 +165,7 @@ def test_draws_with_another_axis_of_the_shard_size_match_one(env_tests, tmp_path
     assert torch.equal(one.generator.get_state(), two.generator.get_state())
 
 
-PERSISTENT_CFG = LPC(n_steps=2, step_size=0.02, sampler="ula", adapt_steps=0, warm_start="forward", persistent=True,
+PERSISTENT_CFG = LPC(n_steps=2, step_size=0.02, sampler="ula", adapt_steps=0, encoder_divergence="forward", persistent=True,
                      refresh_every=2).config()
 
 def test_persistent_chains_two_processes_match_one(env_tests, tmp_path):

@@ -76,7 +76,7 @@ def test_list_shows_runs(smoke_runs, env):
 
 BAD = [("dataset", "imagenet"), ("method", "gan"), ("method", "[lpc, gan]"), ("iterations", "-5"), ("iterations", "2.5"),
        ("batch_size", "0"), ("n_steps", "abc"), ("step_size", "-0.1"), ("step_size", ".inf"), ("sampler", "hmc"), ("adapt_steps", "-1"),
-       ("warm_start", "kl"), ("seed", "-1"), ("device", "tpu"), ("eval_samples", "0"), ("fid_extractor", "clip"),
+       ("encoder_divergence", "kl"), ("seed", "-1"), ("device", "tpu"), ("eval_samples", "0"), ("fid_extractor", "clip"),
        ("latent_dim", "true"), ("width", "null"), ("n_train", "0"), ("lr", "0"), ("likelihood", "poisson"),
        ("beta", "1.5"), ("no_such_param", "1")]
 
@@ -90,12 +90,12 @@ def test_cli_rejects_bad_parameter(tmp_path, capsys, name, value):
     assert not list(tmp_path.iterdir()), "nothing may be created for a rejected parameter set"
 
 def test_cli_rejects_bad_parameter_in_a_subprocess(env, tmp_path):
-    r = cli(["run", "warm_start", "-p", "warm_starts", "[none, kl]", "-p", "out_dir", str(tmp_path)], env, check=False)
-    assert r.returncode == 2 and "'warm_starts'" in r.stderr, r.stderr
+    r = cli(["run", "warm_start", "-p", "encoder_divergences", "[none, kl]", "-p", "out_dir", str(tmp_path)], env, check=False)
+    assert r.returncode == 2 and "'encoder_divergences'" in r.stderr, r.stderr
     r = cli(["run", "all", "--profile", "nosuch"], env, check=False)
     assert r.returncode == 2 and "available profiles" in r.stderr, r.stderr
 
-@pytest.mark.parametrize("exp,name,value", [("warm_start", "warm_starts", ["none", "kl"]),
+@pytest.mark.parametrize("exp,name,value", [("warm_start", "encoder_divergences", ["none", "kl"]),
                                              ("precondition", "step_sizes", [0.01, -1.0]),
                                              ("convergence", "curve_every", 0)])
 def test_notebook_rejects_bad_parameter_in_first_cells(env, tmp_path, exp, name, value):

@@ -45,7 +45,7 @@ def profile(tmp_path_factory):
     return small_profile(tmp_path_factory.mktemp("profile") / "smoke_two.yaml", ["lpc_vs_baselines", "warm_start"],
                          common={"eval_samples": 64},
                          lpc_vs_baselines={"method": ["lpc"], "iterations": 100, "checkpoint_every": 10},
-                         warm_start={"warm_starts": ["jeffreys"], "iterations": 20})
+                         warm_start={"encoder_divergences": ["jeffreys"], "iterations": 20})
 
 @pytest.fixture(scope="module")
 def four(env, profile, tmp_path_factory):
