@@ -381,7 +381,8 @@ def findings(runs:list[Run], # every run
     seeds = int(ct["seeds"].max()) if len(ct) else 0
     s = (f"On {DATASET_NAMES.get(ds, ds)} (the `{profile}` profile" + (f", up to {_plural(seeds, 'seed')} per claim" if seeds else "")
          + f"), {v.get('held', 0)} of the paper's {len(ct)} claims held, {v.get('not held', 0)} did not, "
-         f"{v.get('inconclusive', 0)} remain undecided and {v.get('pending', 0)} await their confirmatory seeds")
+         f"{(u := v.get('inconclusive', 0))} {'remains' if u == 1 else 'remain'} undecided and "
+         f"{(w := v.get('pending', 0))} {'awaits its' if w == 1 else 'await their'} confirmatory seeds")
     ft = flow_prior_table(runs, profile)
     if not ft.empty:
         f = ft["verdict"].value_counts()
