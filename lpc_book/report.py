@@ -486,8 +486,9 @@ def claims_page(book:_Book)->Page:
     profs = [p for p in PROFILE_ORDER if p in {label for _, label in book.best}]
     if not profs: pg.md("No study has run yet: `make book PROFILE=cpu` (or `lpc-book run all --profile cpu`) runs one.")
     for prof in profs:
-        pg.md(f"## The `{prof}` profile\n{findings(book.runs, prof)} Each verdict comes from a 95% t-interval over seeds of "
-              "the statistic named: **held** when it lies on the claim's side of the threshold, **not held** when it lies "
+        pg.md(f"## The `{prof}` profile\n{findings(book.runs, prof)} Each verdict comes from an interval over seeds of the "
+              "statistic named, at the level its row gives (95%; a Bonferroni level for several comparisons; a stricter "
+              "one at an early look of claims 1 and 2's sequential design): **held** when it lies on the claim's side of the threshold, **not held** when it lies "
               "on the other side, **inconclusive** otherwise (the rules and their tests: [the results chapter]"
               "(../nbs/09_results.ipynb)).")
         pg.table(_claims_frame(book, prof), f"claims-{prof}", "claim-row",
