@@ -14,7 +14,7 @@ from .runs import Run, list_runs, project_root
 from .stats import t_interval
 from .results import (runs_frame, latest_ok, results_frame, seed_runs, seed_table, curve_frame, paired_values,
                               paired_fid, paired_log_px, used_runs, fmt_number, _parts)
-from .results import claims_table, flow_prior_table, curve_flatness  # the claims' verdicts (lpc_book.claims)
+from .results import KEY_COLUMNS, claims_table, flow_prior_table, curve_flatness  # the claims' verdicts (lpc_book.claims)
 from .claims import FLOW_TASKS
 from .hierarchy_report import layer_frame, layer_table, layer_figure
 
@@ -488,7 +488,8 @@ def claims_page(book:_Book)->Page:
     for prof in profs:
         pg.md(f"## The `{prof}` profile\n{findings(book.runs, prof)} Each verdict comes from an interval over seeds of the "
               "statistic named, at the level its row gives (95%; a Bonferroni level for several comparisons; a stricter "
-              "one at an early look of claims 1 and 2's sequential design): **held** when it lies on the claim's side of the threshold, **not held** when it lies "
+              "one at an early look of claims 1 and 2's sequential design): **held** when it lies on the claim's side of the "
+              "threshold, **not held** when it lies "
               "on the other side, **inconclusive** otherwise (the rules and their tests: [the results chapter]"
               "(../nbs/09_results.ipynb)).")
         pg.table(_claims_frame(book, prof), f"claims-{prof}", "claim-row",
@@ -547,7 +548,7 @@ def _failed_rows(by_seed:dict)->str:
     for s, r in by_seed.items():
         for _, row in results_frame(r).iterrows():
             if row.get("status", "ok") != "ok":
-                key = next((row[k] for k in ("label", "method", "encoder_divergence", "config") if k in row and pd.notna(row[k])), "?")
+                key = next((row[k] for k in KEY_COLUMNS if k in row and pd.notna(row[k])), "?")
                 err = row.get("error") if isinstance(row.get("error"), dict) else {}
                 out.append(f"- seed {s}: `{key}` {row['status']}" + (f" ({err.get('type')}: {err.get('message')})" if err else ""))
     return ("**Failed configurations** (not in the table):\n" + "\n".join(out)) if out else ""
